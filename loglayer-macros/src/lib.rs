@@ -1,0 +1,179 @@
+//! The `#[with_logger]` attribute of [loglayer](https://docs.rs/loglayer).
+//!
+//! Use it as `loglayer::with_logger`; this crate is an implementation detail
+//! of `loglayer` and its generated code names only `::loglayer::…` and
+//! `::core::…` paths, so the caller must depend on `loglayer` under that name.
+//!
+//! The crate is laid out the usual way for an attribute macro:
+//! `args.rs` parses the options into plain data, `expand.rs` rewrites the
+//! function (its top comment shows the exact expansion), and `fallback.rs`
+//! emits the error next to the untouched function when the attribute is
+//! misused.
+
+mod args;
+mod expand;
+mod fallback;
+
+use proc_macro::TokenStream;
+
+/// Runs the function's body in a new logger scope, so everything it calls —
+/// at any depth, across every `.await` — logs through that logger.
+///
+/// # Options
+///
+/// Options go in any order, each at most once.
+///
+/// | Form | The scope's logger |
+/// |---|---|
+/// | `#[with_logger]` | a `child()` of `loglayer::current()`, taken when the body starts |
+/// | `context(k = expr, k2 = ?expr, k3 = %expr, "a.key" = expr, arg)` | that child plus these context keys |
+/// | `logger = expr` | `expr` itself (a `LogLayer`, `&LogLayer` or `Arc<LogLayer>`; it is borrowed, never moved) |
+/// | `logger = expr, context(..)` | a `child()` of `expr` plus the keys; `expr` is left untouched |
+/// | `err`, `err(level = warn)` | as well: an `Err` the function returns is logged once, with the error attached (level `error` unless given: `trace`, `debug`, `info`, `warn`, `error`, `fatal`) |
+///
+/// In `context(...)`, `k = expr` records `expr` with `serde::Serialize`,
+/// `?expr` with `Debug`, `%expr` with `Display`; a bare `arg` records the
+/// argument of that name with `Serialize`. Expressions may use the arguments:
+/// they are borrowed and recorded at once, nothing is moved or kept.
+///
+/// Inside the body, `log!(level, ...)` works without an import.
+///
+/// Supported: `async fn` and plain fns, methods (`self`, `&self`,
+/// `&mut self`), generics, where clauses, lifetimes, `impl Trait` arguments
+/// and returns, `?` and early `return`, and methods of `#[async_trait]`
+/// impls. The rewritten `async fn` is `Send` exactly when the original is.
+///
+/// # Example
+///
+/// ```
+/// use loglayer::transport::CaptureTransport;
+/// use loglayer::{with_logger, LogLayer};
+///
+/// struct Order {
+///     id: u64,
+/// }
+///
+/// #[with_logger(context(order_id = order.id))]
+/// async fn ship(order: &Order) -> Result<(), String> {
+///     log!(info, "shipping");
+///     reserve_stock().await
+/// }
+///
+/// async fn reserve_stock() -> Result<(), String> {
+///     loglayer::info!("reserving"); // logs with `order_id` too
+///     Ok(())
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let capture = CaptureTransport::new();
+/// let logger = LogLayer::new(capture.clone());
+/// loglayer::scope(logger, ship(&Order { id: 42 })).await.unwrap();
+///
+/// let entries = capture.entries();
+/// assert_eq!(entries[0]["msg"], "shipping");
+/// assert_eq!(entries[1]["msg"], "reserving");
+/// assert_eq!(entries[1]["order_id"], 42);
+/// # }
+/// ```
+///
+/// A plain fn, a logger taken from an argument, and `err`:
+///
+/// ```
+/// use loglayer::transport::CaptureTransport;
+/// use loglayer::{with_logger, LogLayer};
+///
+/// #[with_logger(logger = logger, context(input = %input), err(level = warn))]
+/// fn parse(logger: &LogLayer, input: &str) -> Result<u32, std::num::ParseIntError> {
+///     let n = input.parse()?;
+///     log!(debug, "parsed");
+///     Ok(n)
+/// }
+///
+/// let capture = CaptureTransport::new();
+/// let logger = LogLayer::new(capture.clone());
+/// assert!(parse(&logger, "nope").is_err());
+///
+/// let entries = capture.entries();
+/// assert_eq!(entries.len(), 1);
+/// assert_eq!(entries[0]["level"], "warn");
+/// assert_eq!(entries[0]["input"], "nope");
+/// assert!(logger.get_context().is_empty()); // the caller's logger is untouched
+/// ```
+///
+/// # Expansion
+///
+/// The signature, attributes and braces stay as written. An `async fn`:
+///
+/// ```text
+/// #[with_logger(context(order_id = order.id))]
+/// async fn ship(order: &Order) -> Result<(), ShipError> { BODY }
+/// ```
+///
+/// becomes, roughly (paths shortened):
+///
+/// ```text
+/// async fn ship(order: &Order) -> Result<(), ShipError> {
+///     let __loglayer_logger: LogLayer = {
+///         let l = __private::child_of_current();
+///         __private::add_context(&l, &[("order_id", &__private::ser(&(order.id)))]);
+///         l
+///     };
+///     ::loglayer::scope(__loglayer_logger, async move {
+///         // an unreachable `return` of type `Result<(), ShipError>`, so `?`
+///         // and `return` infer exactly as in the original body
+///         use ::loglayer::log;
+///         { BODY }
+///     })
+///     .await
+/// }
+/// ```
+///
+/// A plain fn is not wrapped in anything; a guard sets the current logger and
+/// restores the previous one when the function returns or unwinds:
+///
+/// ```text
+/// fn parse(input: &str) -> Config {
+///     let __loglayer_guard = __private::enter(LOGGER);
+///     use ::loglayer::log;
+///     { BODY }
+/// }
+/// ```
+///
+/// With `err`, the result is checked before it is returned; for a plain fn
+/// that is the one case where the body runs in an immediately called
+/// closure, so that an early `return` or `?` still reaches the check.
+/// In an `#[async_trait]` impl the logger is computed before the
+/// `Box::pin(async move { .. })` that `async_trait` generates, and that
+/// async block runs in the scope.
+///
+/// # Errors
+///
+/// Misuse is a compile error on the offending token, and the function is
+/// still emitted as written:
+///
+/// ```compile_fail
+/// #[loglayer::with_logger(level = info)] // expected one of: `context`, `logger`, `err`
+/// fn f() {}
+/// ```
+///
+/// ```compile_fail
+/// #[loglayer::with_logger]
+/// const fn f() {} // `#[with_logger]` cannot be used on a `const fn`
+/// ```
+///
+/// ```compile_fail
+/// struct NotSerialize;
+/// #[loglayer::with_logger(context(value))] // use `value = ?value` for Debug
+/// fn f(value: NotSerialize) {}
+/// ```
+#[proc_macro_attribute]
+pub fn with_logger(args: TokenStream, item: TokenStream) -> TokenStream {
+    let original = proc_macro2::TokenStream::from(item.clone());
+    let expanded = syn::parse::<args::Args>(args)
+        .and_then(|args| expand::expand(args, syn::parse(item)?));
+    match expanded {
+        Ok(tokens) => tokens.into(),
+        Err(error) => fallback::expand(original, &error).into(),
+    }
+}

@@ -1,0 +1,206 @@
+//! What macro expansions name. **Not public API**: anything here may change
+//! in any release.
+
+use std::error::Error;
+use std::fmt;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+pub use crate::current::SyncGuard;
+pub use crate::level::statically_enabled;
+pub use crate::logger::FieldValue;
+use crate::fields::FieldList;
+use crate::json;
+use crate::logger::{Inner, Meta, Msg, Record};
+use crate::{Level, LogLayer};
+
+/// The logger a macro call resolved (see `enabled`).
+pub struct CurrentRef(Arc<Inner>);
+
+/// The current logger if `level` is enabled on it. The macros call this
+/// before evaluating any argument.
+#[inline]
+pub fn enabled(level: Level) -> Option<CurrentRef> {
+    crate::current::current_if_enabled(level).map(CurrentRef)
+}
+
+/// Sends one macro call. Non-generic: one copy in the binary.
+pub fn log(
+    logger: &CurrentRef,
+    level: Level,
+    target: &'static str,
+    fields: &[(&str, &dyn FieldValue)],
+    args: fmt::Arguments<'_>,
+    error: Option<&dyn Error>,
+) {
+    let info = error.map(|e| logger.0.capture_error(e));
+    logger.0.emit(Record {
+        level,
+        msg: Msg::Args(args),
+        meta: if fields.is_empty() {
+            Meta::None
+        } else {
+            Meta::Pairs(fields)
+        },
+        error: info.as_ref(),
+        target: Some(target),
+        context: None,
+    });
+}
+
+/// `err = expr` in the macros: anything [`crate::AsError`].
+#[inline]
+pub fn err_ref<E: crate::AsError + ?Sized>(e: &E) -> &(dyn Error + '_) {
+    e.as_error()
+}
+
+/// Marker for values usable with `k = value`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be logged as a serde value",
+    label = "this value does not implement `serde::Serialize`",
+    note = "log it with its `Debug` impl as `key = ?value`, or with `Display` as `key = %value`"
+)]
+pub trait SerializeField {
+    #[doc(hidden)]
+    fn __write(&self, out: &mut Vec<u8>);
+}
+
+impl<T: Serialize + ?Sized> SerializeField for T {
+    fn __write(&self, out: &mut Vec<u8>) {
+        json::write_value(out, self);
+    }
+}
+
+/// `k = value`: serialized with serde.
+pub struct Ser<'a, T: ?Sized>(&'a T);
+/// `k = ?value`: its `Debug` text.
+pub struct Dbg<'a, T: ?Sized>(&'a T);
+/// `k = %value`: its `Display` text.
+pub struct Disp<'a, T: ?Sized>(&'a T);
+
+/// Wraps a `Serialize` value as a field.
+#[inline]
+pub fn ser<T: SerializeField + ?Sized>(v: &T) -> Ser<'_, T> {
+    Ser(v)
+}
+
+/// Wraps a `Debug` value as a field.
+#[inline]
+pub fn dbg<T: fmt::Debug + ?Sized>(v: &T) -> Dbg<'_, T> {
+    Dbg(v)
+}
+
+/// Wraps a `Display` value as a field.
+#[inline]
+pub fn disp<T: fmt::Display + ?Sized>(v: &T) -> Disp<'_, T> {
+    Disp(v)
+}
+
+impl<T: SerializeField + ?Sized> FieldValue for Ser<'_, T> {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        self.0.__write(out);
+    }
+}
+
+impl<T: fmt::Debug + ?Sized> FieldValue for Dbg<'_, T> {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        json::write_display(out, &|w| write!(w, "{:?}", self.0));
+    }
+}
+
+impl<T: fmt::Display + ?Sized> FieldValue for Disp<'_, T> {
+    fn write_json(&self, out: &mut Vec<u8>) {
+        json::write_display(out, &|w| write!(w, "{}", self.0));
+    }
+}
+
+/// `#[with_logger]` without `logger = …`: a child of the current logger.
+pub fn child_of_current() -> LogLayer {
+    crate::current().child()
+}
+
+/// `#[with_logger(logger = expr)]`: accepts a `LogLayer` or `&LogLayer`.
+pub fn logger_from<L: std::borrow::Borrow<LogLayer>>(l: L) -> LogLayer {
+    l.borrow().clone()
+}
+
+/// `#[with_logger(context(...))]`: adds rendered fields to the context.
+pub fn add_context(logger: &LogLayer, fields: &[(&'static str, &dyn FieldValue)]) {
+    let mut list = FieldList::new();
+    for (k, v) in fields {
+        list.push_with(k, |buf| v.write_json(buf));
+    }
+    logger.add_context_list(&list);
+}
+
+/// `#[with_logger]` on a plain fn: makes `logger` current until the guard drops.
+pub fn enter(logger: LogLayer) -> SyncGuard {
+    SyncGuard::enter(logger)
+}
+
+/// Holds an error returned by a `#[with_logger(err)]` function.
+pub struct ErrWrap<'a, E: ?Sized>(pub &'a E);
+
+/// Preferred when the error implements `std::error::Error`: keeps the chain.
+pub trait ReportAsError {
+    #[doc(hidden)]
+    fn __loglayer_report(&self, logger: &LogLayer, level: Level, function: &'static str);
+}
+
+/// Fallback for errors that are only `Display`.
+pub trait ReportAsDisplay {
+    #[doc(hidden)]
+    fn __loglayer_report(&self, logger: &LogLayer, level: Level, function: &'static str);
+}
+
+impl<E: Error + ?Sized> ReportAsError for ErrWrap<'_, E> {
+    fn __loglayer_report(&self, logger: &LogLayer, level: Level, function: &'static str) {
+        if logger.is_level_enabled(level) {
+            logger
+                .with_error(&ErrorRef(self.0))
+                .log(level, format_args!("{function} returned an error"));
+        }
+    }
+}
+
+impl<E: fmt::Display + ?Sized> ReportAsDisplay for &ErrWrap<'_, E> {
+    fn __loglayer_report(&self, logger: &LogLayer, level: Level, function: &'static str) {
+        if logger.is_level_enabled(level) {
+            let message = json::display_to_string(&self.0);
+            logger
+                .with_error(&DisplayError(message))
+                .log(level, format_args!("{function} returned an error"));
+        }
+    }
+}
+
+/// Adapts `&E` (possibly unsized) to `Error`.
+struct ErrorRef<'a, E: ?Sized>(&'a E);
+
+impl<E: Error + ?Sized> fmt::Debug for ErrorRef<'_, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.0, f)
+    }
+}
+impl<E: Error + ?Sized> fmt::Display for ErrorRef<'_, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self.0, f)
+    }
+}
+impl<E: Error + ?Sized> Error for ErrorRef<'_, E> {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        self.0.source()
+    }
+}
+
+/// An error known only by its `Display` text.
+#[derive(Debug)]
+struct DisplayError(String);
+
+impl fmt::Display for DisplayError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl Error for DisplayError {}

@@ -1,0 +1,399 @@
+//! The current logger: [`scope`], [`sync_scope`], [`current`], the
+//! [`WithLogger`] extension and the spawn helpers.
+//!
+//! # How the scope works
+//!
+//! Each thread has one slot holding the logger of the innermost scope. A
+//! [`Scoped`] future owns its logger; every time it is polled — and when it is
+//! dropped — it swaps its logger into the slot, runs the inner future, and swaps
+//! it back out through a guard whose `Drop` also runs on panic. Between polls
+//! the slot holds whatever it held before, so a task that moves to another
+//! worker thread (work stealing) finds its logger there, and the thread it left
+//! keeps nothing. No guard ever lives across an `.await`.
+//!
+//! A bare thread-local set at the start of a request would break exactly there:
+//! after an `.await` the task may resume on another worker, whose slot belongs to
+//! some other request, while the first worker's slot still holds this one.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll};
+
+use arc_swap::ArcSwap;
+
+use crate::logger::Inner;
+use crate::transport::ConsoleTransport;
+use crate::{Level, LogLayer};
+
+thread_local! {
+    static CURRENT: RefCell<Option<LogLayer>> = const { RefCell::new(None) };
+}
+
+/// Swaps `slot` with the thread's current logger; swapping again restores.
+/// Returns false when the thread-local is gone (thread teardown).
+fn swap(slot: &mut Option<LogLayer>) -> bool {
+    CURRENT
+        .try_with(|c| match c.try_borrow_mut() {
+            Ok(mut cur) => {
+                std::mem::swap(&mut *cur, slot);
+                true
+            }
+            Err(_) => false,
+        })
+        .unwrap_or(false)
+}
+
+/// Puts a logger in the thread's slot until dropped, then restores the
+/// previous one (also during a panic).
+struct SlotGuard<'a> {
+    slot: &'a mut Option<LogLayer>,
+    swapped: bool,
+}
+
+impl<'a> SlotGuard<'a> {
+    fn enter(slot: &'a mut Option<LogLayer>) -> Self {
+        let swapped = swap(slot);
+        SlotGuard { slot, swapped }
+    }
+}
+
+impl Drop for SlotGuard<'_> {
+    fn drop(&mut self) {
+        if self.swapped {
+            swap(self.slot);
+        }
+    }
+}
+
+/// A guard that keeps a logger current until dropped. Returned by
+/// `loglayer::__private::enter` for `#[with_logger]` on plain fns.
+#[doc(hidden)]
+#[must_use = "the logger stays current only while the guard lives"]
+pub struct SyncGuard {
+    slot: Option<LogLayer>,
+    swapped: bool,
+}
+
+impl SyncGuard {
+    pub(crate) fn enter(logger: LogLayer) -> Self {
+        let mut slot = Some(logger);
+        let swapped = swap(&mut slot);
+        SyncGuard { slot, swapped }
+    }
+}
+
+impl Drop for SyncGuard {
+    fn drop(&mut self) {
+        if self.swapped {
+            swap(&mut self.slot);
+        }
+    }
+}
+
+impl std::fmt::Debug for SyncGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncGuard").finish_non_exhaustive()
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A future that runs with a logger as the current logger, while it is
+    /// polled and while it is dropped. Made by [`scope`] and [`WithLogger`].
+    ///
+    /// `Scoped<F>` is `Send`/`Sync`/`Unpin` exactly when `F` is.
+    #[must_use = "futures do nothing unless polled"]
+    pub struct Scoped<F> {
+        logger: Option<LogLayer>,
+        #[pin]
+        future: Option<F>,
+    }
+
+    impl<F> PinnedDrop for Scoped<F> {
+        fn drop(this: Pin<&mut Self>) {
+            let mut this = this.project();
+            if this.future.is_some() {
+                // Drop the inner future inside the scope, so `Drop` impls of
+                // values it holds log with this logger.
+                let _guard = SlotGuard::enter(this.logger);
+                this.future.set(None);
+            }
+        }
+    }
+}
+
+impl<F: Future> Future for Scoped<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let mut this = self.project();
+        let _guard = SlotGuard::enter(this.logger);
+        match this.future.as_mut().as_pin_mut() {
+            Some(fut) => {
+                let out = fut.poll(cx);
+                if out.is_ready() {
+                    // Drop the finished future while still in scope.
+                    this.future.set(None);
+                }
+                out
+            }
+            None => Poll::Pending, // polled after completion: stay pending, never panic
+        }
+    }
+}
+
+impl<F> std::fmt::Debug for Scoped<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scoped").field("logger", &self.logger).finish_non_exhaustive()
+    }
+}
+
+/// Runs `fut` with `logger` as the current logger — while it is polled and
+/// while it is dropped. The counterpart of LogLayer's
+/// `asyncLocalStorage.run(logger, fn)`.
+///
+/// ```
+/// use loglayer::{transport::CaptureTransport, LogLayer};
+///
+/// async fn deep() {
+///     loglayer::info!("from deep inside");
+/// }
+///
+/// let capture = CaptureTransport::new();
+/// let request_logger = LogLayer::new(capture.clone());
+/// request_logger.with_context(serde_json::json!({"request_id": "r-1"}));
+///
+/// futures::executor::block_on(loglayer::scope(request_logger, async {
+///     deep().await;
+/// }));
+/// assert_eq!(capture.entries()[0]["request_id"], "r-1");
+/// ```
+pub fn scope<F: Future>(logger: LogLayer, fut: F) -> Scoped<F> {
+    Scoped {
+        logger: Some(logger),
+        future: Some(fut),
+    }
+}
+
+/// Runs `f` with `logger` as the current logger; the previous logger is
+/// restored when `f` returns **and when it panics**.
+///
+/// ```
+/// use loglayer::{transport::CaptureTransport, LogLayer};
+///
+/// let capture = CaptureTransport::new();
+/// let job_logger = LogLayer::new(capture.clone());
+/// let n = loglayer::sync_scope(job_logger, || {
+///     loglayer::info!(step = 1, "working");
+///     7
+/// });
+/// assert_eq!(n, 7);
+/// assert_eq!(capture.entries()[0]["step"], 1);
+/// assert!(loglayer::try_current().is_none());
+/// ```
+pub fn sync_scope<R>(logger: LogLayer, f: impl FnOnce() -> R) -> R {
+    let _guard = SyncGuard::enter(logger);
+    f()
+}
+
+/// The logger of the innermost scope on this thread, or the default logger
+/// (see [`set_default`]). Never panics.
+///
+/// ```
+/// let log = loglayer::current();
+/// log.info("goes to the default logger outside any scope");
+/// ```
+pub fn current() -> LogLayer {
+    try_current().unwrap_or_else(default_logger)
+}
+
+/// The logger of the innermost scope on this thread, if any.
+///
+/// ```
+/// assert!(loglayer::try_current().is_none());
+/// ```
+pub fn try_current() -> Option<LogLayer> {
+    CURRENT
+        .try_with(|c| c.try_borrow().ok().and_then(|c| c.clone()))
+        .ok()
+        .flatten()
+}
+
+/// The logger a macro call should use, if `level` is enabled on it: the
+/// innermost scope's logger, else the default logger. Reading it is a
+/// thread-local access; an `Arc` is cloned only when the level is enabled.
+pub(crate) fn current_if_enabled(level: Level) -> Option<Arc<Inner>> {
+    let scoped = CURRENT.try_with(|c| {
+        let c = c.try_borrow().ok()?;
+        let logger = c.as_ref()?;
+        Some(logger.inner.is_enabled(level).then(|| logger.inner.clone()))
+    });
+    match scoped {
+        Ok(Some(found)) => found,
+        _ => {
+            let default = default_slot().load();
+            default.is_enabled(level).then(|| Arc::clone(&default))
+        }
+    }
+}
+
+fn default_slot() -> &'static ArcSwap<Inner> {
+    static DEFAULT: OnceLock<ArcSwap<Inner>> = OnceLock::new();
+    DEFAULT.get_or_init(|| ArcSwap::new(initial_default().inner))
+}
+
+/// The logger used before any `set_default`: a console logger on stdout at
+/// `info`, or at the level named by `LOGLAYER_LEVEL`.
+fn initial_default() -> LogLayer {
+    let level = match std::env::var("LOGLAYER_LEVEL") {
+        Ok(v) if !v.trim().is_empty() => match v.parse::<Level>() {
+            Ok(level) => level,
+            Err(e) => {
+                use std::io::Write;
+                let _ = writeln!(std::io::stderr(), "loglayer: LOGLAYER_LEVEL: {e}; using info");
+                Level::Info
+            }
+        },
+        _ => Level::Info,
+    };
+    LogLayer::builder()
+        .transport(ConsoleTransport::stdout())
+        .level(level)
+        .build()
+}
+
+fn default_logger() -> LogLayer {
+    LogLayer {
+        inner: default_slot().load_full(),
+    }
+}
+
+/// Sets the logger used outside every scope (by [`current`] and the macros).
+///
+/// ```
+/// use loglayer::{transport::JsonTransport, LogLayer};
+/// loglayer::set_default(LogLayer::new(JsonTransport::stdout()));
+/// loglayer::info!("now JSON on stdout");
+/// ```
+pub fn set_default(logger: LogLayer) {
+    default_slot().store(logger.inner);
+}
+
+/// Runs futures inside a logger's scope.
+///
+/// Implemented for every future.
+///
+/// ```
+/// use loglayer::{transport::CaptureTransport, LogLayer, WithLogger};
+///
+/// let capture = CaptureTransport::new();
+/// let log = LogLayer::new(capture.clone());
+/// let fut = async { loglayer::info!("inside") }.with_logger(log);
+/// futures::executor::block_on(fut);
+/// assert_eq!(capture.len(), 1);
+/// ```
+pub trait WithLogger: Future + Sized {
+    /// Runs this future with `logger` as the current logger.
+    fn with_logger(self, logger: LogLayer) -> Scoped<Self> {
+        scope(logger, self)
+    }
+
+    /// Runs this future with the logger that is current now, wherever the
+    /// future is later polled (e.g. after handing it to an executor).
+    ///
+    /// ```
+    /// # use loglayer::{transport::CaptureTransport, LogLayer, WithLogger};
+    /// let capture = CaptureTransport::new();
+    /// let fut = loglayer::sync_scope(LogLayer::new(capture.clone()), || {
+    ///     async { loglayer::info!("later") }.with_current_logger()
+    /// });
+    /// futures::executor::block_on(fut); // polled outside the scope
+    /// assert_eq!(capture.len(), 1);
+    /// ```
+    fn with_current_logger(self) -> Scoped<Self> {
+        scope(current(), self)
+    }
+}
+
+impl<F: Future> WithLogger for F {}
+
+/// Spawns a task on the current tokio runtime that runs with a
+/// [`child`](LogLayer::child) of the current logger, like `tokio::spawn`.
+///
+/// Plain `tokio::spawn` does **not** carry the logger: the task's future is
+/// polled by a worker whose slot has nothing of yours, so inside it
+/// [`current`] is the default logger. Use this, or wrap the future with
+/// [`WithLogger::with_current_logger`].
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// use loglayer::{transport::CaptureTransport, LogLayer};
+/// let capture = CaptureTransport::new();
+/// let log = LogLayer::new(capture.clone());
+/// log.with_context(serde_json::json!({"job": 7}));
+/// let handle = loglayer::scope(log, async {
+///     loglayer::spawn(async { loglayer::info!("in the task") })
+/// }).await;
+/// handle.await.unwrap();
+/// assert_eq!(capture.entries()[0]["job"], 7);
+/// # }
+/// ```
+///
+/// # Panics
+///
+/// Like `tokio::spawn`, when called outside a tokio runtime.
+#[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+pub fn spawn<F>(fut: F) -> tokio::task::JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    tokio::spawn(scope(current().child(), fut))
+}
+
+/// Runs a blocking closure on tokio's blocking pool with a
+/// [`child`](LogLayer::child) of the current logger, like
+/// `tokio::task::spawn_blocking`. The pool thread keeps nothing afterwards.
+///
+/// # Panics
+///
+/// Like `tokio::task::spawn_blocking`, when called outside a tokio runtime.
+#[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+pub fn spawn_blocking<F, R>(f: F) -> tokio::task::JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    let logger = current().child();
+    tokio::task::spawn_blocking(move || sync_scope(logger, f))
+}
+
+/// Threads that carry the current logger.
+pub mod thread {
+    use super::{current, sync_scope};
+
+    /// Spawns an OS thread that runs `f` with a [`child`](crate::LogLayer::child)
+    /// of the current logger, like `std::thread::spawn` (which does not carry it).
+    ///
+    /// ```
+    /// use loglayer::{transport::CaptureTransport, LogLayer};
+    /// let capture = CaptureTransport::new();
+    /// let handle = loglayer::sync_scope(LogLayer::new(capture.clone()), || {
+    ///     loglayer::thread::spawn(|| loglayer::info!("from the thread"))
+    /// });
+    /// handle.join().unwrap();
+    /// assert_eq!(capture.len(), 1);
+    /// ```
+    pub fn spawn<F, T>(f: F) -> std::thread::JoinHandle<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let logger = current().child();
+        std::thread::spawn(move || sync_scope(logger, f))
+    }
+}

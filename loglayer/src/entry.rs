@@ -1,0 +1,335 @@
+//! [`Entry`]: one log call as plugins and transports see it, and the one place
+//! that decides the shape of an output line.
+//!
+//! # The shape of a line
+//!
+//! A line is a JSON object whose first keys are always `time`, `level` and
+//! `msg`, holding the real values. Then, by default (flattened):
+//!
+//! 1. the context keys, in the order they were added, **except** those that
+//!    the entry's metadata also sets (metadata wins over context);
+//! 2. the metadata keys, in the order they were given;
+//! 3. the error under `err` (see [`LogLayerBuilder::error_field_name`]).
+//!
+//! With [`LogLayerBuilder::context_field_name`] /
+//! [`LogLayerBuilder::metadata_field_name`] set, context and/or metadata are
+//! nested objects under those names instead (if both names are equal, one object
+//! holds both, metadata winning).
+//!
+//! **Collision rule.** A user key that equals a reserved root key — `time`,
+//! `level`, `msg`, the error field name, and the context / metadata field names
+//! when set — is written with a leading underscore (`msg` → `_msg`), repeated
+//! until the key is unique (`__msg` if `_msg` is taken). Nothing is dropped and no
+//! line ever holds a key twice.
+//!
+//! [`LogLayerBuilder::error_field_name`]: crate::LogLayerBuilder::error_field_name
+//! [`LogLayerBuilder::context_field_name`]: crate::LogLayerBuilder::context_field_name
+//! [`LogLayerBuilder::metadata_field_name`]: crate::LogLayerBuilder::metadata_field_name
+
+use std::borrow::Cow;
+use std::time::SystemTime;
+
+use serde_json::Value;
+
+use crate::error::ErrorInfo;
+use crate::fields::{Context, FieldList};
+use crate::json;
+use crate::Level;
+
+/// Where context, metadata and the error go in a line.
+#[derive(Clone, Debug)]
+pub(crate) struct Shape {
+    pub(crate) context_field: Option<String>,
+    pub(crate) metadata_field: Option<String>,
+    pub(crate) error_field: String,
+}
+
+impl Default for Shape {
+    fn default() -> Self {
+        Shape {
+            context_field: None,
+            metadata_field: None,
+            error_field: "err".to_owned(),
+        }
+    }
+}
+
+impl Shape {
+    fn is_reserved(&self, key: &str) -> bool {
+        matches!(key, "time" | "level" | "msg")
+            || key == self.error_field
+            || self.context_field.as_deref() == Some(key)
+            || self.metadata_field.as_deref() == Some(key)
+    }
+
+    fn flattened(&self) -> bool {
+        self.context_field.is_none() && self.metadata_field.is_none()
+    }
+}
+
+/// One log call, after the logger has assembled it: what every transport
+/// receives.
+///
+/// Transports usually call [`Entry::write_json`] or walk
+/// [`Entry::for_each_field`]; tests read [`Entry::to_value`].
+///
+/// ```
+/// use loglayer::{transport::Transport, Entry, LogLayer};
+///
+/// struct Lines;
+/// impl Transport for Lines {
+///     fn write(&self, entry: &Entry<'_>) -> std::io::Result<()> {
+///         assert_eq!(entry.message(), "hello");
+///         assert_eq!(entry.metadata().next(), Some(("user", "7")));
+///         Ok(())
+///     }
+/// }
+/// LogLayer::new(Lines).with_metadata(serde_json::json!({"user": 7})).info("hello");
+/// ```
+pub struct Entry<'a> {
+    pub(crate) level: Level,
+    pub(crate) time: SystemTime,
+    pub(crate) message: &'a str,
+    pub(crate) target: Option<&'a str>,
+    pub(crate) context: &'a Context,
+    pub(crate) metadata: &'a FieldList,
+    pub(crate) error: Option<&'a ErrorInfo>,
+    pub(crate) shape: &'a Shape,
+}
+
+/// A root-level field of a line.
+enum Out<'a> {
+    Raw(&'a str),
+    Object(Vec<(&'a str, &'a str)>),
+    Error(&'a ErrorInfo),
+}
+
+impl<'a> Entry<'a> {
+    /// The entry's level (after plugins' `transform_log_level`).
+    pub fn level(&self) -> Level {
+        self.level
+    }
+
+    /// When the call was made.
+    pub fn time(&self) -> SystemTime {
+        self.time
+    }
+
+    /// The message, with the logger's prefix applied.
+    pub fn message(&self) -> &'a str {
+        self.message
+    }
+
+    /// The module path of the macro call that made this entry, if any.
+    pub fn target(&self) -> Option<&'a str> {
+        self.target
+    }
+
+    /// The logger's context as `(key, JSON text)` pairs, in insertion order
+    /// (empty while the context is muted).
+    pub fn context(&self) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+        self.context.fields.iter()
+    }
+
+    /// This entry's metadata as `(key, JSON text)` pairs (empty while
+    /// metadata is muted).
+    pub fn metadata(&self) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+        self.metadata.iter()
+    }
+
+    /// The attached error, if any.
+    pub fn error(&self) -> Option<&'a ErrorInfo> {
+        self.error
+    }
+
+    /// Whether the fast path applies: flattened, no overrides, no collisions.
+    fn simple(&self) -> bool {
+        if !self.shape.flattened() {
+            return false;
+        }
+        if !self.context.is_empty() && self.context.fields.iter().any(|(k, _)| self.shape.is_reserved(k)) {
+            return false;
+        }
+        self.metadata
+            .iter()
+            .all(|(k, _)| !self.shape.is_reserved(k) && !self.context.contains(k))
+    }
+
+    /// Root fields after `time`/`level`/`msg`, in output order, with the
+    /// override and collision rules applied (the general path).
+    fn plan(&self) -> Vec<(Cow<'a, str>, Out<'a>)> {
+        let shape = self.shape;
+        let mut out: Vec<(Cow<'a, str>, Out<'a>)> = Vec::new();
+        let ctx = self.context.fields.iter();
+        let meta = self.metadata;
+        let same_name = shape.context_field.is_some() && shape.context_field == shape.metadata_field;
+        match (&shape.context_field, &shape.metadata_field) {
+            (None, None) => {
+                for (k, v) in ctx.filter(|(k, _)| !meta.contains(k)) {
+                    out.push((Cow::Borrowed(k), Out::Raw(v)));
+                }
+                for (k, v) in meta.iter() {
+                    out.push((Cow::Borrowed(k), Out::Raw(v)));
+                }
+            }
+            (Some(cname), _) if same_name => {
+                let mut obj: Vec<(&str, &str)> =
+                    ctx.filter(|(k, _)| !meta.contains(k)).collect();
+                obj.extend(meta.iter());
+                if !obj.is_empty() {
+                    out.push((Cow::Borrowed(cname.as_str()), Out::Object(obj)));
+                }
+            }
+            (cfield, mfield) => {
+                match cfield {
+                    Some(name) if !self.context.is_empty() => {
+                        out.push((Cow::Borrowed(name.as_str()), Out::Object(ctx.collect())));
+                    }
+                    Some(_) => {}
+                    None => out.extend(ctx.map(|(k, v)| (Cow::Borrowed(k), Out::Raw(v)))),
+                }
+                match mfield {
+                    Some(name) if !meta.is_empty() => {
+                        out.push((Cow::Borrowed(name.as_str()), Out::Object(meta.iter().collect())));
+                    }
+                    Some(_) => {}
+                    None => out.extend(meta.iter().map(|(k, v)| (Cow::Borrowed(k), Out::Raw(v)))),
+                }
+            }
+        }
+        // Collision rule: user keys equal to a reserved root key get a leading
+        // underscore until unique. Field-name keys we placed ourselves are exempt.
+        let mut seen: Vec<String> = Vec::new();
+        let ours = |k: &str, o: &Out<'_>| {
+            matches!(o, Out::Object(_))
+                && (shape.context_field.as_deref() == Some(k)
+                    || shape.metadata_field.as_deref() == Some(k))
+        };
+        for i in 0..out.len() {
+            let (key, val) = &out[i];
+            if ours(key, val) {
+                continue;
+            }
+            if shape.is_reserved(key) {
+                let mut renamed = format!("_{key}");
+                while shape.is_reserved(&renamed)
+                    || out.iter().any(|(k, _)| *k == renamed)
+                    || seen.contains(&renamed)
+                {
+                    renamed.insert(0, '_');
+                }
+                seen.push(renamed.clone());
+                out[i].0 = Cow::Owned(renamed);
+            }
+        }
+        if let Some(err) = self.error {
+            out.push((Cow::Borrowed(shape.error_field.as_str()), Out::Error(err)));
+        }
+        out
+    }
+
+    /// Appends this entry as one JSON object (no trailing newline).
+    ///
+    /// ```
+    /// # use loglayer::{transport::{Transport, CaptureTransport}, LogLayer};
+    /// let capture = CaptureTransport::new();
+    /// LogLayer::new(capture.clone()).info("hi");
+    /// let line = &capture.lines()[0];
+    /// assert!(line.starts_with(r#"{"time":""#));
+    /// assert!(line.ends_with(r#""level":"info","msg":"hi"}"#));
+    /// ```
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"time\":\"");
+        json::write_time(out, self.time);
+        out.extend_from_slice(b"\",\"level\":\"");
+        out.extend_from_slice(self.level.as_str().as_bytes());
+        out.extend_from_slice(b"\",\"msg\":");
+        json::write_str(out, self.message);
+        if self.simple() {
+            if !self.context.is_empty() {
+                out.push(b',');
+                out.extend_from_slice(&self.context.rendered);
+            }
+            for (k, v) in self.metadata.iter() {
+                out.push(b',');
+                json::write_str(out, k);
+                out.push(b':');
+                out.extend_from_slice(v.as_bytes());
+            }
+            if let Some(err) = self.error {
+                out.push(b',');
+                json::write_str(out, &self.shape.error_field);
+                out.push(b':');
+                err.write_json(out);
+            }
+        } else {
+            for (k, v) in self.plan() {
+                out.push(b',');
+                json::write_str(out, &k);
+                out.push(b':');
+                write_out(out, &v);
+            }
+        }
+        out.push(b'}');
+    }
+
+    /// Calls `f` with each root field after `time`, `level` and `msg`, as
+    /// `(key, JSON text)`, in output order — exactly the fields
+    /// [`write_json`](Entry::write_json) writes. Nested objects and the error
+    /// arrive rendered as JSON text.
+    ///
+    /// ```
+    /// # use loglayer::{transport::Transport, Entry, LogLayer};
+    /// struct Keys;
+    /// impl Transport for Keys {
+    ///     fn write(&self, entry: &Entry<'_>) -> std::io::Result<()> {
+    ///         let mut keys = Vec::new();
+    ///         entry.for_each_field(|k, _| keys.push(k.to_owned()));
+    ///         assert_eq!(keys, ["a", "b"]);
+    ///         Ok(())
+    ///     }
+    /// }
+    /// let log = LogLayer::new(Keys);
+    /// log.with_context(serde_json::json!({"a": 1}));
+    /// log.with_metadata(serde_json::json!({"b": 2})).info("x");
+    /// ```
+    pub fn for_each_field(&self, mut f: impl FnMut(&str, &str)) {
+        let mut buf = Vec::new();
+        for (k, v) in self.plan() {
+            match v {
+                Out::Raw(text) => f(&k, text),
+                other => {
+                    buf.clear();
+                    write_out(&mut buf, &other);
+                    f(&k, std::str::from_utf8(&buf).unwrap_or("null"));
+                }
+            }
+        }
+    }
+
+    /// This entry as the JSON value [`write_json`](Entry::write_json) writes.
+    pub fn to_value(&self) -> Value {
+        let mut buf = Vec::with_capacity(256);
+        self.write_json(&mut buf);
+        serde_json::from_slice(&buf).unwrap_or(Value::Null)
+    }
+}
+
+fn write_out(out: &mut Vec<u8>, v: &Out<'_>) {
+    match v {
+        Out::Raw(text) => out.extend_from_slice(text.as_bytes()),
+        Out::Error(err) => err.write_json(out),
+        Out::Object(pairs) => {
+            out.push(b'{');
+            for (i, (k, v)) in pairs.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                json::write_str(out, k);
+                out.push(b':');
+                out.extend_from_slice(v.as_bytes());
+            }
+            out.push(b'}');
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! Errors attached to entries: [`AsError`] accepts the shapes users hold, and
+//! [`ErrorInfo`] is what is kept of them.
+
+use std::error::Error;
+use std::fmt;
+
+use serde_json::Value;
+
+use crate::json;
+
+/// Anything that can be attached to an entry as an error.
+///
+/// Implemented for every `std::error::Error` type and for `dyn Error` (with or
+/// without `Send + Sync`). For a `Box<dyn Error>` pass `&*boxed`; for an
+/// `anyhow::Error` (or `eyre::Report`) pass `err.as_ref()`.
+///
+/// ```
+/// use loglayer::{transport::CaptureTransport, LogLayer};
+///
+/// let capture = CaptureTransport::new();
+/// let log = LogLayer::new(capture.clone());
+/// let boxed: Box<dyn std::error::Error> = "disk full".into();
+/// log.with_error(&*boxed).error("save failed");
+/// assert_eq!(capture.entries()[0]["err"]["message"], "disk full");
+/// ```
+pub trait AsError {
+    /// This value as a `dyn Error`.
+    fn as_error(&self) -> &(dyn Error + '_);
+}
+
+impl<E: Error> AsError for E {
+    fn as_error(&self) -> &(dyn Error + '_) {
+        self
+    }
+}
+
+impl AsError for dyn Error + '_ {
+    fn as_error(&self) -> &(dyn Error + '_) {
+        self
+    }
+}
+
+impl AsError for dyn Error + Send + '_ {
+    fn as_error(&self) -> &(dyn Error + '_) {
+        self
+    }
+}
+
+impl AsError for dyn Error + Send + Sync + '_ {
+    fn as_error(&self) -> &(dyn Error + '_) {
+        self
+    }
+}
+
+/// Turns an error into the value written under the error field.
+///
+/// Set one with [`LogLayerBuilder::error_serializer`](crate::LogLayerBuilder::error_serializer).
+pub type ErrorSerializer = dyn Fn(&(dyn Error + '_)) -> Value + Send + Sync;
+
+/// Longest source chain kept, so a cyclic `source()` cannot loop forever.
+const MAX_SOURCES: usize = 64;
+
+/// What an entry keeps of an error: its message and source chain, or the
+/// value a configured serializer produced.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ErrorInfo {
+    pub(crate) message: String,
+    pub(crate) sources: Vec<String>,
+    /// Set when a custom serializer is configured: written instead of the
+    /// default `{"message", "sources"}` object.
+    pub(crate) custom: Option<Value>,
+}
+
+impl ErrorInfo {
+    pub(crate) fn capture(err: &(dyn Error + '_), serializer: Option<&ErrorSerializer>) -> Self {
+        let message = json::display_to_string(&err);
+        let mut sources = Vec::new();
+        let mut next = err.source();
+        while let Some(src) = next {
+            if sources.len() == MAX_SOURCES {
+                break;
+            }
+            sources.push(json::display_to_string(&src));
+            next = src.source();
+        }
+        let custom = serializer.and_then(|s| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| s(err))).ok()
+        });
+        ErrorInfo {
+            message,
+            sources,
+            custom,
+        }
+    }
+
+    /// Rebuilds the info from a value a plugin may have edited: the value is
+    /// written as it is; `message`/`sources` are read back from it.
+    pub(crate) fn from_value(value: Value) -> Self {
+        let message = value
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let sources = value
+            .get("sources")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect())
+            .unwrap_or_default();
+        ErrorInfo {
+            message,
+            sources,
+            custom: Some(value),
+        }
+    }
+
+    /// The error's `Display` text.
+    ///
+    /// ```
+    /// # use loglayer::{transport::CaptureTransport, LogLayer};
+    /// # let capture = CaptureTransport::new();
+    /// # let log = LogLayer::new(capture.clone());
+    /// let err = std::io::Error::other("boom");
+    /// log.with_error(&err).error("failed");
+    /// # assert_eq!(capture.entries()[0]["err"]["message"], "boom");
+    /// ```
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The `Display` text of each source, outermost first.
+    pub fn sources(&self) -> &[String] {
+        &self.sources
+    }
+
+    /// Appends the JSON value of this error.
+    pub(crate) fn write_json(&self, out: &mut Vec<u8>) {
+        if let Some(custom) = &self.custom {
+            json::write_value(out, custom);
+            return;
+        }
+        out.extend_from_slice(b"{\"message\":");
+        json::write_str(out, &self.message);
+        out.extend_from_slice(b",\"sources\":[");
+        for (i, s) in self.sources.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            json::write_str(out, s);
+        }
+        out.extend_from_slice(b"]}");
+    }
+
+    /// The JSON value of this error, as the JSON transport writes it.
+    pub fn to_value(&self) -> Value {
+        if let Some(custom) = &self.custom {
+            return custom.clone();
+        }
+        serde_json::json!({ "message": self.message, "sources": self.sources })
+    }
+}
+
+impl fmt::Display for ErrorInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)?;
+        for s in &self.sources {
+            write!(f, ": {s}")?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,254 @@
+//! Ordered key → JSON-text lists: the representation of context and metadata.
+//!
+//! Values are rendered to JSON once, when they are added; an entry then copies
+//! bytes instead of re-serializing. A list never holds a key twice: adding an
+//! existing key replaces the earlier value (later keys win).
+
+use std::collections::HashMap;
+use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::ops::Range;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::json;
+
+#[derive(Clone, Debug)]
+struct Item {
+    key: Range<u32>,
+    value: Range<u32>,
+}
+
+/// An ordered list of unique keys with JSON-rendered values.
+#[derive(Clone, Default)]
+pub(crate) struct FieldList {
+    keys: String,
+    values: Vec<u8>,
+    items: Vec<Item>,
+}
+
+fn range(start: usize, end: usize) -> Range<u32> {
+    // Buffers larger than 4 GiB are not supported; saturate rather than wrap.
+    let c = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
+    c(start)..c(end)
+}
+
+impl FieldList {
+    pub(crate) fn new() -> Self {
+        Self::default()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.keys.clear();
+        self.values.clear();
+        self.items.clear();
+    }
+
+    /// Drops oversized buffers (after a huge entry) so a thread-local scratch
+    /// list does not pin megabytes forever.
+    pub(crate) fn shrink_if_large(&mut self) {
+        const LIMIT: usize = 64 * 1024;
+        if self.values.capacity() > LIMIT {
+            self.values = Vec::new();
+        }
+        if self.keys.capacity() > LIMIT {
+            self.keys = String::new();
+        }
+        if self.items.capacity() > 4096 {
+            self.items = Vec::new();
+        }
+    }
+
+    fn position(&self, key: &str) -> Option<usize> {
+        self.items.iter().position(|it| self.key_at(it) == key)
+    }
+
+    fn key_at(&self, it: &Item) -> &str {
+        self.keys
+            .get(it.key.start as usize..it.key.end as usize)
+            .unwrap_or("")
+    }
+
+    fn value_at(&self, it: &Item) -> &str {
+        let bytes = self
+            .values
+            .get(it.value.start as usize..it.value.end as usize)
+            .unwrap_or(b"null");
+        // Values are only ever written by the JSON writers, which emit UTF-8.
+        std::str::from_utf8(bytes).unwrap_or("null")
+    }
+
+    /// Adds `key` with a value written by `write` (which must append exactly
+    /// one JSON value). Replaces an earlier value of the same key.
+    pub(crate) fn push_with(&mut self, key: &str, write: impl FnOnce(&mut Vec<u8>)) {
+        if let Some(pos) = self.position(key) {
+            self.items.remove(pos);
+        }
+        let ks = self.keys.len();
+        self.keys.push_str(key);
+        let vs = self.values.len();
+        write(&mut self.values);
+        self.items.push(Item {
+            key: range(ks, self.keys.len()),
+            value: range(vs, self.values.len()),
+        });
+    }
+
+    /// Adds `key` with already-rendered JSON text.
+    pub(crate) fn push_raw(&mut self, key: &str, json_text: &str) {
+        self.push_with(key, |buf| buf.extend_from_slice(json_text.as_bytes()));
+    }
+
+    /// Adds a serde value.
+    pub(crate) fn push_value<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) {
+        self.push_with(key, |buf| json::write_value(buf, value));
+    }
+
+    /// Appends every field of `other` (later keys win).
+    pub(crate) fn extend(&mut self, other: &FieldList) {
+        for (k, v) in other.iter() {
+            self.push_raw(k, v);
+        }
+    }
+
+    pub(crate) fn contains(&self, key: &str) -> bool {
+        self.position(key).is_some()
+    }
+
+    /// `(key, JSON text)` pairs in insertion order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.items
+            .iter()
+            .map(move |it| (self.key_at(it), self.value_at(it)))
+    }
+
+    /// Builds a list from a JSON object.
+    pub(crate) fn from_map(map: &Map<String, Value>) -> Self {
+        let mut list = FieldList::new();
+        for (k, v) in map {
+            list.push_value(k, v);
+        }
+        list
+    }
+
+    /// The fields as a JSON object (values parsed back).
+    pub(crate) fn to_map(&self) -> Map<String, Value> {
+        self.iter()
+            .map(|(k, v)| {
+                let value = serde_json::from_str(v).unwrap_or(Value::Null);
+                (k.to_owned(), value)
+            })
+            .collect()
+    }
+}
+
+impl fmt::Debug for FieldList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+/// Serializes any value into an object for context or metadata: an object
+/// stays as it is; anything else is kept under the key `value` (documented).
+pub(crate) fn to_object<T: Serialize + ?Sized>(value: &T) -> Map<String, Value> {
+    let mut buf = Vec::new();
+    json::write_value(&mut buf, value);
+    match serde_json::from_slice::<Value>(&buf) {
+        Ok(Value::Object(map)) => map,
+        Ok(Value::Null) => Map::new(),
+        Ok(other) => {
+            let mut map = Map::new();
+            map.insert("value".to_owned(), other);
+            map
+        }
+        // `write_value` always produces valid JSON; keep the text if not.
+        Err(_) => {
+            let mut map = Map::new();
+            map.insert(
+                "value".to_owned(),
+                Value::String(String::from_utf8_lossy(&buf).into_owned()),
+            );
+            map
+        }
+    }
+}
+
+/// FNV-1a: a fast hash for short keys, for the context key index.
+#[derive(Default)]
+pub(crate) struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+/// A context: fields plus what makes an entry cheap — the flattened JSON
+/// fragment rendered once, and a key index to detect metadata overrides.
+#[derive(Default)]
+pub(crate) struct Context {
+    pub(crate) fields: FieldList,
+    /// `"k":v,"k2":v2` — the fields as they appear flattened in a line.
+    pub(crate) rendered: Vec<u8>,
+    index: HashMap<Box<str>, (), BuildHasherDefault<Fnv>>,
+}
+
+impl Context {
+    pub(crate) fn new(fields: FieldList) -> Self {
+        let mut rendered = Vec::new();
+        let mut index = HashMap::default();
+        for (i, (k, v)) in fields.iter().enumerate() {
+            if i > 0 {
+                rendered.push(b',');
+            }
+            json::write_str(&mut rendered, k);
+            rendered.push(b':');
+            rendered.extend_from_slice(v.as_bytes());
+            if fields.len() > SMALL {
+                index.insert(k.into(), ());
+            }
+        }
+        Context {
+            fields,
+            rendered,
+            index,
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+    }
+
+    pub(crate) fn contains(&self, key: &str) -> bool {
+        if self.fields.len() > SMALL {
+            self.index.contains_key(key)
+        } else {
+            self.fields.contains(key)
+        }
+    }
+}
+
+/// Up to this many keys a linear scan beats hashing.
+const SMALL: usize = 8;

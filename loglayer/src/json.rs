@@ -1,0 +1,291 @@
+//! Low-level JSON writing shared by the context, the entry and the JSON
+//! transport: string escaping, value serialization with placeholders, and the
+//! RFC 3339 timestamp.
+//!
+//! # Placeholders (documented contract)
+//!
+//! | input | written as |
+//! |---|---|
+//! | `f64`/`f32` NaN, +inf, -inf | `null`, as `JSON.stringify` writes them (JSON has no such numbers) |
+//! | a value whose `Serialize` fails (e.g. a map with non-string keys) | `"[unserializable: <serde error>]"` |
+//! | a `Display`/`Debug` field that returns `fmt::Error` | `"[unprintable: fmt error]"` (text written before the error is dropped) |
+//! | a `Display`/`Debug` field that panics | `"[unprintable: panicked]"` |
+
+use std::cell::Cell;
+use std::fmt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+
+/// Placeholder for a `Display`/`Debug` that returned `fmt::Error`.
+pub(crate) const FMT_ERROR_PLACEHOLDER: &str = "[unprintable: fmt error]";
+/// Placeholder for a `Display`/`Debug` that panicked.
+pub(crate) const PANIC_PLACEHOLDER: &str = "[unprintable: panicked]";
+
+/// Serializes `value` as JSON onto `out`. On failure the partial output is
+/// removed and a placeholder string is written instead; a panicking
+/// `Serialize` impl is caught the same way.
+pub(crate) fn write_value<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
+    let start = out.len();
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        let mut ser = serde_json::Serializer::new(&mut *out);
+        value.serialize(&mut ser)
+    }));
+    match result {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => {
+            out.truncate(start);
+            write_str(out, &format!("[unserializable: {e}]"));
+        }
+        Err(_) => {
+            out.truncate(start);
+            write_str(out, "[unserializable: panicked]");
+        }
+    }
+}
+
+/// Writes `s` as a JSON string literal (with quotes). Control characters are
+/// escaped, so a string never spans lines.
+pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    write_str_contents(out, s);
+    out.push(b'"');
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Escape class per byte: 0 = copy, b'u' = \u00XX, other = two-char escape.
+static ESCAPE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = b'u';
+        i += 1;
+    }
+    t[b'\n' as usize] = b'n';
+    t[b'\r' as usize] = b'r';
+    t[b'\t' as usize] = b't';
+    t[0x08] = b'b';
+    t[0x0c] = b'f';
+    t[b'"' as usize] = b'"';
+    t[b'\\' as usize] = b'\\';
+    t[0x7f] = b'u';
+    t
+};
+
+/// Writes the escaped contents of a JSON string (without quotes).
+///
+/// Besides what JSON requires, DEL and the line/paragraph separators
+/// U+2028/U+2029 are escaped, so no reader splits the line on them.
+pub(crate) fn write_str_contents(out: &mut Vec<u8>, s: &str) {
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let class = ESCAPE[b as usize];
+        if class == 0 {
+            // U+2028 / U+2029 are E2 80 A8 / E2 80 A9.
+            if b == 0xE2
+                && i + 2 < bytes.len()
+                && bytes[i + 1] == 0x80
+                && (bytes[i + 2] == 0xA8 || bytes[i + 2] == 0xA9)
+            {
+                out.extend_from_slice(&bytes[start..i]);
+                out.extend_from_slice(if bytes[i + 2] == 0xA8 {
+                    b"\\u2028"
+                } else {
+                    b"\\u2029"
+                });
+                i += 3;
+                start = i;
+                continue;
+            }
+            i += 1;
+            continue;
+        }
+        out.extend_from_slice(&bytes[start..i]);
+        if class == b'u' {
+            out.extend_from_slice(b"\\u00");
+            out.push(HEX[(b >> 4) as usize]);
+            out.push(HEX[(b & 0xf) as usize]);
+        } else {
+            out.push(b'\\');
+            out.push(class);
+        }
+        i += 1;
+        start = i;
+    }
+    out.extend_from_slice(&bytes[start..]);
+}
+
+/// A `fmt::Write` that escapes everything written into JSON string contents.
+pub(crate) struct EscapingWriter<'a>(pub(crate) &'a mut Vec<u8>);
+
+impl fmt::Write for EscapingWriter<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        write_str_contents(self.0, s);
+        Ok(())
+    }
+}
+
+/// Writes a `Display`/`Debug` rendering as a JSON string, with placeholders
+/// when the impl fails or panics.
+pub(crate) fn write_display(out: &mut Vec<u8>, f: &dyn Fn(&mut dyn fmt::Write) -> fmt::Result) {
+    let start = out.len();
+    out.push(b'"');
+    let result = catch_unwind(AssertUnwindSafe(|| f(&mut EscapingWriter(&mut *out))));
+    let placeholder = match result {
+        Ok(Ok(())) => None,
+        Ok(Err(_)) => Some(FMT_ERROR_PLACEHOLDER),
+        Err(_) => Some(PANIC_PLACEHOLDER),
+    };
+    match placeholder {
+        None => out.push(b'"'),
+        Some(p) => {
+            out.truncate(start);
+            write_str(out, p);
+        }
+    }
+}
+
+/// Appends `args` formatted to `buf`, catching failures: a failing
+/// `Display` yields the text so far followed by a placeholder.
+pub(crate) fn append_message(buf: &mut String, args: fmt::Arguments<'_>) {
+    if let Some(s) = args.as_str() {
+        buf.push_str(s);
+        return;
+    }
+    let result = catch_unwind(AssertUnwindSafe(|| fmt::write(&mut *buf, args)));
+    match result {
+        Ok(Ok(())) => {}
+        Ok(Err(_)) => buf.push_str(FMT_ERROR_PLACEHOLDER),
+        Err(_) => buf.push_str(PANIC_PLACEHOLDER),
+    }
+}
+
+/// Renders a `Display` value to a `String`, with the same placeholders.
+pub(crate) fn display_to_string(value: &dyn fmt::Display) -> String {
+    let mut s = String::new();
+    append_message(&mut s, format_args!("{value}"));
+    s
+}
+
+thread_local! {
+    /// (unix second, "YYYY-MM-DDTHH:MM:SS.") cached per thread: entries in the
+    /// same second reuse the formatted date.
+    static TIME_CACHE: Cell<(u64, [u8; 20])> = const { Cell::new((u64::MAX, [0; 20])) };
+}
+
+/// Appends `time` as RFC 3339 UTC with milliseconds, e.g.
+/// `2026-11-26T01:02:03.456Z` (24 bytes, no quotes).
+pub(crate) fn write_time(out: &mut Vec<u8>, time: SystemTime) {
+    let (secs, millis) = match time.duration_since(UNIX_EPOCH) {
+        Ok(d) => (d.as_secs(), d.subsec_millis()),
+        Err(_) => (0, 0), // before 1970: clamp rather than fail
+    };
+    let prefix = TIME_CACHE
+        .try_with(|c| {
+            let (cached_secs, cached) = c.get();
+            if cached_secs == secs {
+                cached
+            } else {
+                let p = format_second(secs);
+                c.set((secs, p));
+                p
+            }
+        })
+        .unwrap_or_else(|_| format_second(secs));
+    out.extend_from_slice(&prefix);
+    out.push(b'0' + (millis / 100) as u8);
+    out.push(b'0' + (millis / 10 % 10) as u8);
+    out.push(b'0' + (millis % 10) as u8);
+    out.push(b'Z');
+}
+
+/// Formats `YYYY-MM-DDTHH:MM:SS.` for a unix second.
+fn format_second(secs: u64) -> [u8; 20] {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let (y, m, d) = civil_from_days(days);
+    let (hh, mm, ss) = (rem / 3600, rem / 60 % 60, rem % 60);
+    let mut b = [0u8; 20];
+    let y = y.clamp(0, 9999) as u64;
+    let digits = |b: &mut [u8], v: u64| {
+        let n = b.len();
+        let mut v = v;
+        for i in (0..n).rev() {
+            b[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    digits(&mut b[0..4], y);
+    b[4] = b'-';
+    digits(&mut b[5..7], m as u64);
+    b[7] = b'-';
+    digits(&mut b[8..10], d as u64);
+    b[10] = b'T';
+    digits(&mut b[11..13], hh);
+    b[13] = b':';
+    digits(&mut b[14..16], mm);
+    b[16] = b':';
+    digits(&mut b[17..19], ss);
+    b[19] = b'.';
+    b
+}
+
+/// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian
+/// calendar (Howard Hinnant's `civil_from_days`).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn time_formats_known_instants() {
+        let mut out = Vec::new();
+        write_time(&mut out, UNIX_EPOCH);
+        assert_eq!(out, b"1970-01-01T00:00:00.000Z");
+        out.clear();
+        // 2026-11-26T01:02:03.456Z
+        let t = UNIX_EPOCH + Duration::from_millis(1_795_654_923_456);
+        write_time(&mut out, t);
+        assert_eq!(std::str::from_utf8(&out).unwrap(), "2026-11-26T01:02:03.456Z");
+        out.clear();
+        // leap day
+        let t = UNIX_EPOCH + Duration::from_secs(951_782_400); // 2000-02-29
+        write_time(&mut out, t);
+        assert_eq!(&out[..10], b"2000-02-29");
+    }
+
+    #[test]
+    fn escapes_controls_and_separators() {
+        let mut out = Vec::new();
+        write_str(&mut out, "a\nb\"c\\\u{1b}[31m\u{7f}\u{2028}é");
+        let s = std::str::from_utf8(&out).unwrap();
+        assert_eq!(s, r#""a\nb\"c\\\u001b[31m\u007f\u2028é""#);
+        let back: String = serde_json::from_str(s).unwrap();
+        assert_eq!(back, "a\nb\"c\\\u{1b}[31m\u{7f}\u{2028}é");
+    }
+
+    #[test]
+    fn non_finite_floats_get_placeholders() {
+        let mut out = Vec::new();
+        write_value(&mut out, &[f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 1.5]);
+        assert_eq!(out, b"[null,null,null,1.5]");
+    }
+}

@@ -1,0 +1,128 @@
+//! Structured logging with the fluent API of [LogLayer], and a logger that
+//! follows your async code the way Node's `AsyncLocalStorage` lets LogLayer's
+//! users build by hand.
+//!
+//! [LogLayer]: https://loglayer.dev
+//!
+//! # Quick start
+//!
+//! ```
+//! use loglayer::{transport::CaptureTransport, with_logger, LogLayer};
+//!
+//! struct Order { id: u64, sku: String }
+//!
+//! #[with_logger(context(order_id = order.id))]
+//! async fn ship(order: &Order) -> Result<(), std::io::Error> {
+//!     log!(info, "shipping");            // `log!` needs no import inside #[with_logger] fns
+//!     reserve_stock(order).await;        // nested fns log with order_id too
+//!     Ok(())
+//! }
+//!
+//! async fn reserve_stock(order: &Order) {
+//!     loglayer::info!(sku = %order.sku, "reserving");   // resolves the current logger
+//! }
+//!
+//! // In a service, the logger comes from the request (see `loglayer::scope`).
+//! let capture = CaptureTransport::new();
+//! let request_logger = LogLayer::new(capture.clone());
+//! request_logger.with_context(serde_json::json!({"request_id": "7f3a"}));
+//!
+//! let order = Order { id: 42, sku: "B-12".into() };
+//! futures::executor::block_on(loglayer::scope(request_logger, ship(&order))).unwrap();
+//!
+//! for entry in capture.entries() {
+//!     assert_eq!(entry["request_id"], "7f3a");
+//!     assert_eq!(entry["order_id"], 42);
+//! }
+//! assert_eq!(capture.entries()[1]["sku"], "B-12");
+//! ```
+//!
+//! # The logger
+//!
+//! [`LogLayer`] is a handle: context ([`with_context`](LogLayer::with_context)),
+//! per-entry metadata and errors ([`with_metadata`](LogLayer::with_metadata),
+//! [`with_error`](LogLayer::with_error)), [`child`](LogLayer::child) loggers,
+//! levels, [plugins](plugin) and one or more [transports](transport). Output
+//! is JSON lines ([`transport::JsonTransport`]) or a human console format
+//! ([`transport::ConsoleTransport`]); the shape of a line is described on
+//! [`Entry`].
+//!
+//! # The current logger
+//!
+//! [`scope`] runs a future with a logger as the *current* logger;
+//! [`current`] and the macros find it at any depth, across every `.await`,
+//! with no parameter. [`sync_scope`] does the same for a closure, and
+//! `#[with_logger]` for a whole function.
+//!
+//! **Why not a plain thread-local?** On a work-stealing runtime a task can
+//! resume on another worker after any `.await`. A thread-local set when the
+//! request starts would then be read by whatever other task runs on the first
+//! worker, and missed by this one. loglayer's [`Scoped`] future instead puts
+//! its logger in the thread's slot around **every poll** (and around its own
+//! drop), and takes it back out before returning — with a guard, so a panic
+//! restores the slot too. Whatever thread polls the task, the task sees its
+//! logger, and nothing stays behind.
+//!
+//! **Spawned work.** A spawned task is polled by the runtime, not by your
+//! scope, so plain `tokio::spawn` and `std::thread::spawn` start with the
+//! default logger. Use [`spawn`], [`spawn_blocking`] and [`thread::spawn`],
+//! which give the new work a child of the current logger, or wrap a future
+//! with [`WithLogger::with_current_logger`].
+//!
+//! # Macros
+//!
+//! [`trace!`], [`debug!`], [`info!`], [`warn!`], [`error!`], [`fatal!`] and
+//! [`log!`] take fields first, then the message:
+//!
+//! ```
+//! # let e = std::io::Error::other("x"); let user = "ada"; let cart = vec![1];
+//! loglayer::info!(user_id = 7, name = %user, cart = ?cart, "checkout took {}ms", 12);
+//! loglayer::error!(err = &e, "payment failed");
+//! ```
+//!
+//! | field | logged as |
+//! |---|---|
+//! | `key = value` | `value` serialized with serde |
+//! | `key = ?value` | its `Debug` text |
+//! | `key = %value` | its `Display` text |
+//! | `"any.key" = value` | a key that is not an identifier |
+//! | `err = &error` | the entry's error, with its source chain |
+//!
+//! Nothing is evaluated or formatted when the level is disabled. The
+//! `max_level_*` / `release_max_level_*` features remove calls below a level
+//! at compile time (see [`STATIC_MAX_LEVEL`]).
+//!
+//! # Never
+//!
+//! A log call never panics and never leaves its scope's logger behind: a
+//! failing transport, plugin, `Display` or `Serialize` impl is caught,
+//! replaced by a placeholder or skipped, and counted in [`failures()`].
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[doc(hidden)]
+pub mod __private;
+mod current;
+mod entry;
+mod error;
+mod fault;
+mod fields;
+mod json;
+mod level;
+mod logger;
+mod macros;
+pub mod plugin;
+pub mod transport;
+
+#[cfg(feature = "tokio")]
+pub use current::{spawn, spawn_blocking};
+pub use current::{current, scope, set_default, sync_scope, thread, try_current, Scoped, WithLogger};
+pub use entry::Entry;
+pub use error::{AsError, ErrorInfo, ErrorSerializer};
+pub use fault::{failures, Failures};
+pub use level::{Level, ParseLevelError, STATIC_MAX_LEVEL};
+pub use logger::{LogBuilder, LogLayer, LogLayerBuilder, OnlyOptions, RawEntry};
+
+/// Rewrites a function so its body runs in a new logger scope. See the
+/// attribute's own documentation in the re-export below.
+pub use loglayer_macros::with_logger;

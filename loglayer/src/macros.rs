@@ -1,0 +1,206 @@
+//! The level macros: `trace!` … `fatal!` and `log!`.
+//!
+//! Each resolves [`current()`](crate::current) — the innermost scope's logger,
+//! else the default logger — then checks the level **before** evaluating any
+//! argument: a disabled call costs a thread-local read and a comparison.
+//!
+//! Syntax: fields first, then the message and its format arguments.
+//!
+//! | field | logged as |
+//! |---|---|
+//! | `key = value` | `value` serialized with serde (`value: Serialize`) |
+//! | `key = ?value` | its `Debug` text |
+//! | `key = %value` | its `Display` text |
+//! | `"any.key" = value` | a key that is not an identifier (also with `?`/`%`) |
+//! | `err = &error` | attached as the entry's error (message and source chain), any [`AsError`](crate::AsError) |
+//!
+//! The message is optional (`info!(done = true)` has an empty message).
+
+/// Logs at a level given as a word (`trace` … `fatal`) or a [`Level`](crate::Level)
+/// expression, through the current logger.
+///
+/// ```
+/// use loglayer::{transport::CaptureTransport, Level, LogLayer};
+///
+/// let capture = CaptureTransport::new();
+/// loglayer::sync_scope(LogLayer::new(capture.clone()), || {
+///     loglayer::log!(info, "hi");
+///     let level = Level::Warn;
+///     loglayer::log!(level, attempt = 3, "retrying in {}s", 5);
+/// });
+/// let e = capture.entries();
+/// assert_eq!(e[1]["level"], "warn");
+/// assert_eq!(e[1]["msg"], "retrying in 5s");
+/// assert_eq!(e[1]["attempt"], 3);
+/// ```
+#[macro_export]
+macro_rules! log {
+    (trace, $($t:tt)*) => { $crate::__log!($crate::Level::Trace; $($t)*) };
+    (debug, $($t:tt)*) => { $crate::__log!($crate::Level::Debug; $($t)*) };
+    (info, $($t:tt)*) => { $crate::__log!($crate::Level::Info; $($t)*) };
+    (warn, $($t:tt)*) => { $crate::__log!($crate::Level::Warn; $($t)*) };
+    (error, $($t:tt)*) => { $crate::__log!($crate::Level::Error; $($t)*) };
+    (fatal, $($t:tt)*) => { $crate::__log!($crate::Level::Fatal; $($t)*) };
+    ($level:expr, $($t:tt)*) => { $crate::__log!($level; $($t)*) };
+}
+
+/// Logs at trace level through the current logger. See [`log!`](crate::log!)
+/// and the [field syntax](crate#macros).
+///
+/// ```
+/// loglayer::trace!(bytes = 512, "read chunk");
+/// ```
+#[macro_export]
+macro_rules! trace {
+    ($($t:tt)*) => { $crate::__log!($crate::Level::Trace; $($t)*) };
+}
+
+/// Logs at debug level through the current logger.
+///
+/// ```
+/// let cache = vec![1, 2];
+/// loglayer::debug!(entries = ?cache, "cache state");
+/// ```
+#[macro_export]
+macro_rules! debug {
+    ($($t:tt)*) => { $crate::__log!($crate::Level::Debug; $($t)*) };
+}
+
+/// Logs at info level through the current logger.
+///
+/// ```
+/// use loglayer::{transport::CaptureTransport, LogLayer};
+/// let capture = CaptureTransport::new();
+/// loglayer::sync_scope(LogLayer::new(capture.clone()), || {
+///     let user = "ada";
+///     loglayer::info!(user_id = 7_u64, name = %user, "signed in after {} tries", 2);
+/// });
+/// let e = &capture.entries()[0];
+/// assert_eq!(e["msg"], "signed in after 2 tries");
+/// assert_eq!((e["user_id"].as_u64(), e["name"].as_str()), (Some(7), Some("ada")));
+/// ```
+#[macro_export]
+macro_rules! info {
+    ($($t:tt)*) => { $crate::__log!($crate::Level::Info; $($t)*) };
+}
+
+/// Logs at warn level through the current logger.
+///
+/// ```
+/// loglayer::warn!("disk at {}%", 91);
+/// ```
+#[macro_export]
+macro_rules! warn {
+    ($($t:tt)*) => { $crate::__log!($crate::Level::Warn; $($t)*) };
+}
+
+/// Logs at error level through the current logger; `err = &e` attaches an
+/// error.
+///
+/// ```
+/// use loglayer::{transport::CaptureTransport, LogLayer};
+/// let capture = CaptureTransport::new();
+/// loglayer::sync_scope(LogLayer::new(capture.clone()), || {
+///     let e = std::io::Error::other("connection reset");
+///     loglayer::error!(err = &e, peer = "10.0.0.7", "request failed");
+/// });
+/// assert_eq!(capture.entries()[0]["err"]["message"], "connection reset");
+/// ```
+#[macro_export]
+macro_rules! error {
+    ($($t:tt)*) => { $crate::__log!($crate::Level::Error; $($t)*) };
+}
+
+/// Logs at fatal level through the current logger (it does not exit).
+///
+/// ```
+/// loglayer::fatal!(code = 3, "cannot continue");
+/// ```
+#[macro_export]
+macro_rules! fatal {
+    ($($t:tt)*) => { $crate::__log!($crate::Level::Fatal; $($t)*) };
+}
+
+/// Level check first (compile-time ceiling, then the logger), then fields.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __log {
+    ($level:expr; $($t:tt)*) => {{
+        let __loglayer_level: $crate::Level = $level;
+        if $crate::__private::statically_enabled(__loglayer_level) {
+            if let ::core::option::Option::Some(__loglayer_logger) =
+                $crate::__private::enabled(__loglayer_level)
+            {
+                $crate::__log_fields!(
+                    (__loglayer_logger, __loglayer_level) [] [] $($t)*
+                );
+            }
+        }
+    }};
+}
+
+/// Munches `key = value` fields, then the message.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __log_fields {
+    // The error.
+    ($ctx:tt [$($f:tt)*] [$($e:tt)*] err = $v:expr, $($rest:tt)*) => {
+        $crate::__log_fields!($ctx [$($f)*] [$v] $($rest)*)
+    };
+    ($ctx:tt [$($f:tt)*] [$($e:tt)*] err = $v:expr) => {
+        $crate::__log_fields!($ctx [$($f)*] [$v])
+    };
+    // Debug / Display / serde fields, identifier keys.
+    ($ctx:tt [$($f:tt)*] $e:tt $k:ident = ?$v:expr $(, $($rest:tt)*)?) => {
+        $crate::__log_fields!($ctx [$($f)* (::core::stringify!($k), $crate::__private::dbg(&$v))] $e $($($rest)*)?)
+    };
+    ($ctx:tt [$($f:tt)*] $e:tt $k:ident = %$v:expr $(, $($rest:tt)*)?) => {
+        $crate::__log_fields!($ctx [$($f)* (::core::stringify!($k), $crate::__private::disp(&$v))] $e $($($rest)*)?)
+    };
+    ($ctx:tt [$($f:tt)*] $e:tt $k:ident = $v:expr $(, $($rest:tt)*)?) => {
+        $crate::__log_fields!($ctx [$($f)* (::core::stringify!($k), $crate::__private::ser(&$v))] $e $($($rest)*)?)
+    };
+    // String-literal keys.
+    ($ctx:tt [$($f:tt)*] $e:tt $k:literal = ?$v:expr $(, $($rest:tt)*)?) => {
+        $crate::__log_fields!($ctx [$($f)* ($k, $crate::__private::dbg(&$v))] $e $($($rest)*)?)
+    };
+    ($ctx:tt [$($f:tt)*] $e:tt $k:literal = %$v:expr $(, $($rest:tt)*)?) => {
+        $crate::__log_fields!($ctx [$($f)* ($k, $crate::__private::disp(&$v))] $e $($($rest)*)?)
+    };
+    ($ctx:tt [$($f:tt)*] $e:tt $k:literal = $v:expr $(, $($rest:tt)*)?) => {
+        $crate::__log_fields!($ctx [$($f)* ($k, $crate::__private::ser(&$v))] $e $($($rest)*)?)
+    };
+    // The message, with format arguments.
+    ($ctx:tt $f:tt $e:tt $fmt:literal $(, $($args:tt)*)?) => {
+        $crate::__log_emit!($ctx $f $e ::core::format_args!($fmt $(, $($args)*)?))
+    };
+    // No message.
+    ($ctx:tt $f:tt $e:tt) => {
+        $crate::__log_emit!($ctx $f $e ::core::format_args!(""))
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __log_emit {
+    (($logger:ident, $level:ident) [$(($k:expr, $v:expr))*] [] $args:expr) => {
+        $crate::__private::log(
+            &$logger,
+            $level,
+            ::core::module_path!(),
+            &[$(($k, &$v as &dyn $crate::__private::FieldValue)),*],
+            $args,
+            ::core::option::Option::None,
+        )
+    };
+    (($logger:ident, $level:ident) [$(($k:expr, $v:expr))*] [$err:expr] $args:expr) => {
+        $crate::__private::log(
+            &$logger,
+            $level,
+            ::core::module_path!(),
+            &[$(($k, &$v as &dyn $crate::__private::FieldValue)),*],
+            $args,
+            ::core::option::Option::Some($crate::__private::err_ref(&$err)),
+        )
+    };
+}

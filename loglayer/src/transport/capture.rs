@@ -1,0 +1,154 @@
+//! [`CaptureTransport`]: keeps entries in memory, for tests.
+
+use std::io;
+use std::sync::{Arc, Mutex};
+
+use serde_json::Value;
+
+use super::{lock, Common, Transport};
+use crate::{Entry, Level};
+
+/// Keeps every entry in memory, as the JSON line [`JsonTransport`] would write
+/// and as its parsed value. Clones share the same store, so a test keeps one
+/// handle and gives the logger another.
+///
+/// [`JsonTransport`]: super::JsonTransport
+///
+/// ```
+/// use loglayer::{transport::CaptureTransport, LogLayer};
+///
+/// let capture = CaptureTransport::new();
+/// let log = LogLayer::new(capture.clone());
+/// log.with_metadata(serde_json::json!({"n": 1})).warn("careful");
+///
+/// let entries = capture.entries();
+/// assert_eq!(entries.len(), 1);
+/// assert_eq!(entries[0]["level"], "warn");
+/// assert_eq!(entries[0]["msg"], "careful");
+/// assert_eq!(entries[0]["n"], 1);
+/// ```
+#[derive(Clone, Debug)]
+pub struct CaptureTransport {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    lines: Mutex<Vec<String>>,
+    common: Common,
+}
+
+impl Default for CaptureTransport {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl CaptureTransport {
+    /// An empty capture with id `"capture"`.
+    pub fn new() -> Self {
+        Self::with_id("capture")
+    }
+
+    /// An empty capture with the given id.
+    ///
+    /// ```
+    /// # use loglayer::transport::{CaptureTransport, Transport};
+    /// assert_eq!(CaptureTransport::with_id("a").id(), "a");
+    /// ```
+    pub fn with_id(id: &str) -> Self {
+        CaptureTransport {
+            inner: Arc::new(Inner {
+                lines: Mutex::new(Vec::new()),
+                common: Common::new(id),
+            }),
+        }
+    }
+
+    /// Every entry so far, parsed from its JSON line.
+    pub fn entries(&self) -> Vec<Value> {
+        lock(&self.inner.lines)
+            .iter()
+            .map(|l| serde_json::from_str(l).unwrap_or(Value::Null))
+            .collect()
+    }
+
+    /// Every entry so far, as the exact JSON line (without newline).
+    ///
+    /// ```
+    /// # use loglayer::{transport::CaptureTransport, LogLayer};
+    /// let capture = CaptureTransport::new();
+    /// LogLayer::new(capture.clone()).info("one");
+    /// assert!(capture.lines()[0].contains(r#""msg":"one""#));
+    /// ```
+    pub fn lines(&self) -> Vec<String> {
+        lock(&self.inner.lines).clone()
+    }
+
+    /// The messages of every entry so far.
+    ///
+    /// ```
+    /// # use loglayer::{transport::CaptureTransport, LogLayer};
+    /// let capture = CaptureTransport::new();
+    /// let log = LogLayer::new(capture.clone());
+    /// log.info("a");
+    /// log.error("b");
+    /// assert_eq!(capture.messages(), ["a", "b"]);
+    /// ```
+    pub fn messages(&self) -> Vec<String> {
+        self.entries()
+            .iter()
+            .map(|e| e["msg"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+
+    /// How many entries were captured.
+    pub fn len(&self) -> usize {
+        lock(&self.inner.lines).len()
+    }
+
+    /// Whether nothing was captured.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Forgets every entry.
+    ///
+    /// ```
+    /// # use loglayer::{transport::CaptureTransport, LogLayer};
+    /// let capture = CaptureTransport::new();
+    /// LogLayer::new(capture.clone()).info("a");
+    /// capture.clear();
+    /// assert!(capture.is_empty());
+    /// ```
+    pub fn clear(&self) {
+        lock(&self.inner.lines).clear();
+    }
+
+    /// Turns this transport on or off.
+    pub fn set_enabled(&self, enabled: bool) {
+        self.inner.common.set_enabled(enabled);
+    }
+}
+
+impl Transport for CaptureTransport {
+    fn write(&self, entry: &Entry<'_>) -> io::Result<()> {
+        let mut buf = Vec::with_capacity(256);
+        entry.write_json(&mut buf);
+        let line = String::from_utf8(buf).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        lock(&self.inner.lines).push(line);
+        Ok(())
+    }
+
+    fn id(&self) -> &str {
+        &self.inner.common.id
+    }
+
+    fn level(&self) -> Option<Level> {
+        self.inner.common.level
+    }
+
+    fn enabled(&self) -> bool {
+        self.inner.common.enabled()
+    }
+}

@@ -1,0 +1,12 @@
+use loglayer::with_logger;
+
+struct Service;
+
+impl Service {
+    #[with_logger(context(self))]
+    fn call(&self) {}
+}
+
+fn main() {
+    Service.call();
+}
