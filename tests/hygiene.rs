@@ -35,6 +35,7 @@ mod shadowed {
         Ok,
         Err,
     }
+    #[allow(unused_imports)] // unused: the expansion names none of them
     pub use self::Shadow::*;
 
     // Functions named like the runtime's.
@@ -101,7 +102,10 @@ fn plain_fn_in_a_shadowing_module() {
     let entries = entries(&capture);
     assert_eq!(entries.len(), 3, "{entries:#?}");
     assert_eq!(entries[0]["msg"], "plain x");
-    assert_eq!((&entries[0]["log"], &entries[0]["n"]), (&json!("x"), &json!(3)));
+    assert_eq!(
+        (&entries[0]["log"], &entries[0]["n"]),
+        (&json!("x"), &json!(3))
+    );
     assert_eq!(entries[2]["level"], "error");
     assert_eq!(entries[2]["err"]["message"], "failure");
 }
@@ -118,5 +122,8 @@ async fn async_fn_and_method_in_a_shadowing_module() {
     assert_eq!(entries.len(), 3, "{entries:#?}");
     assert_eq!(entries[0]["log"], "z");
     assert_eq!(entries[1]["level"], "warn");
-    assert_eq!((&entries[2]["msg"], &entries[2]["service"]), (&json!("5"), &json!("svc")));
+    assert_eq!(
+        (&entries[2]["msg"], &entries[2]["service"]),
+        (&json!("5"), &json!("svc"))
+    );
 }

@@ -64,9 +64,15 @@ async fn bare_attribute_runs_the_body_in_a_child_of_the_current_logger() {
     assert_eq!(inside["root"], true);
     assert_eq!(inside["inner"], 1);
     let nested = entry(&capture, "nested async call");
-    assert_eq!((&nested["root"], &nested["inner"], &nested["depth"]), (&json!(true), &json!(1), &json!(2)));
+    assert_eq!(
+        (&nested["root"], &nested["inner"], &nested["depth"]),
+        (&json!(true), &json!(1), &json!(2))
+    );
     let nested = entry(&capture, "nested plain");
-    assert_eq!((&nested["inner"], &nested["depth"]), (&json!(1), &json!("two")));
+    assert_eq!(
+        (&nested["inner"], &nested["depth"]),
+        (&json!(1), &json!("two"))
+    );
 
     // The child's context did not leak into the caller's logger or scope.
     let after = entry(&capture, "after");
@@ -154,11 +160,7 @@ async fn every_context_form(point: Point, name: Name) -> Point {
 #[tokio::test]
 async fn context_records_serialize_debug_display_and_arguments() {
     let (capture, logger) = root();
-    let point = loglayer::scope(
-        logger,
-        every_context_form(Point { x: 1, y: 2 }, Name("n")),
-    )
-    .await;
+    let point = loglayer::scope(logger, every_context_form(Point { x: 1, y: 2 }, Name("n"))).await;
     assert_eq!(point.x, 1);
 
     let entry = entry(&capture, "context forms");
@@ -189,7 +191,10 @@ fn nested_attributed_fns_stack_their_context() {
     let (capture, logger) = root();
     loglayer::sync_scope(logger, outer_plain);
     let greeting = entry(&capture, "greeting");
-    assert_eq!((&greeting["outer"], &greeting["user"]), (&json!("set"), &json!("ann")));
+    assert_eq!(
+        (&greeting["outer"], &greeting["user"]),
+        (&json!("set"), &json!("ann"))
+    );
     let done = entry(&capture, "outer done");
     assert_eq!(done["outer"], "set");
     assert!(done.get("user").is_none(), "{done}");
@@ -244,7 +249,10 @@ async fn logger_with_context_is_a_child_and_leaves_the_callers_logger_alone() {
     let returned = assert_send(owned_logger_with_context(logger.clone(), 9)).await;
     assert!(returned.ptr_eq(&logger));
     let entry = entry(&capture, "owned logger");
-    assert_eq!((&entry["root"], &entry["request"]), (&json!(true), &json!(9)));
+    assert_eq!(
+        (&entry["root"], &entry["request"]),
+        (&json!(true), &json!(9))
+    );
     assert!(logger.get_context().get("request").is_none());
 }
 
@@ -264,7 +272,10 @@ impl Request {
 #[test]
 fn logger_option_accepts_a_field_behind_a_reference() {
     let (capture, logger) = root();
-    let request = Request { logger, path: "/orders" };
+    let request = Request {
+        logger,
+        path: "/orders",
+    };
     assert_eq!(request.handle(), 7);
     assert_eq!(entry(&capture, "handling")["path"], "/orders");
 }
@@ -309,7 +320,11 @@ async fn ship(order: u32) -> Result<u32, ShipError> {
 async fn err_logs_a_returned_error_once_with_its_sources() {
     let (capture, logger) = root();
     let outcomes = loglayer::scope(logger, async {
-        (ship(0).await.is_err(), ship(1000).await.is_err(), ship(5).await.unwrap())
+        (
+            ship(0).await.is_err(),
+            ship(1000).await.is_err(),
+            ship(5).await.unwrap(),
+        )
     })
     .await;
     assert_eq!(outcomes, (true, true, 5));
@@ -345,7 +360,10 @@ fn err_on_a_plain_fn_sees_question_mark_and_early_return() {
     let entries = capture.entries();
     assert_eq!(entries.len(), 1, "{entries:#?}");
     assert_eq!(entries[0]["level"], "warn");
-    assert_eq!(entries[0]["err"]["message"], "invalid digit found in string");
+    assert_eq!(
+        entries[0]["err"]["message"],
+        "invalid digit found in string"
+    );
 }
 
 #[with_logger(err(level = info))]
@@ -413,7 +431,14 @@ async fn methods_with_every_receiver() {
     assert_eq!(total, 2);
     assert_eq!(entry(&capture, "get")["counter"], 3);
     assert_eq!(entry(&capture, "finish")["last"], 2);
-    assert_eq!(capture.entries().iter().filter(|e| e["msg"] == "bump").count(), 2);
+    assert_eq!(
+        capture
+            .entries()
+            .iter()
+            .filter(|e| e["msg"] == "bump")
+            .count(),
+        2
+    );
 }
 
 #[with_logger(context(len = items.len()))]
@@ -467,7 +492,7 @@ async fn generics_lifetimes_and_impl_trait() {
 // `#[async_trait]`: the attribute sees the method after async-trait rewrote it.
 
 #[async_trait::async_trait]
-trait Store {
+trait Store: Sync {
     async fn load(&self, key: &str) -> Result<String, String>;
 
     #[with_logger(context(default_method = true))]
@@ -506,8 +531,15 @@ async fn async_trait_methods() {
     })
     .await;
     let loaded = entry(&capture, "loaded");
-    assert_eq!((&loaded["store"], &loaded["key"]), (&json!("mem"), &json!("k")));
-    let failed: Vec<Value> = capture.entries().into_iter().filter(|e| e["level"] == "error").collect();
+    assert_eq!(
+        (&loaded["store"], &loaded["key"]),
+        (&json!("mem"), &json!("k"))
+    );
+    let failed: Vec<Value> = capture
+        .entries()
+        .into_iter()
+        .filter(|e| e["level"] == "error")
+        .collect();
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0]["err"]["message"], "empty key");
     assert_eq!(failed[0]["key"], "");

@@ -320,7 +320,12 @@ mod tests {
     #[test]
     fn raw_and_keyword_keys() {
         let args = parse("context(r#type = 1, r#match = 2)").unwrap();
-        let names: Vec<_> = args.context.unwrap().into_iter().map(|f| f.key.name).collect();
+        let names: Vec<_> = args
+            .context
+            .unwrap()
+            .into_iter()
+            .map(|f| f.key.name)
+            .collect();
         assert_eq!(names, ["type", "match"]);
     }
 

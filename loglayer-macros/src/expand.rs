@@ -217,21 +217,15 @@ fn logger_expr(args: &Args) -> TokenStream {
         let key = LitStr::new(&field.key.name, field.key.span);
         // Spanned on the user's expression, so a missing `Serialize`, `Debug`
         // or `Display` impl is reported there.
-        let value = match &field.value {
-            FieldValue::Arg(ident) => {
-                quote_spanned!(ident.span()=> ::loglayer::__private::ser(&#ident))
-            }
-            FieldValue::Serialize(expr) => {
-                quote_spanned!(expr.span()=> ::loglayer::__private::ser(&(#expr)))
-            }
-            FieldValue::Debug(expr) => {
-                quote_spanned!(expr.span()=> ::loglayer::__private::dbg(&(#expr)))
-            }
-            FieldValue::Display(expr) => {
-                quote_spanned!(expr.span()=> ::loglayer::__private::disp(&(#expr)))
-            }
+        let (span, value) = match &field.value {
+            FieldValue::Arg(ident) => (ident.span(), quote!(ser(&#ident))),
+            FieldValue::Serialize(expr) => (expr.span(), quote!(ser(&(#expr)))),
+            FieldValue::Debug(expr) => (expr.span(), quote!(dbg(&(#expr)))),
+            FieldValue::Display(expr) => (expr.span(), quote!(disp(&(#expr)))),
         };
-        quote!((#key, &#value as &dyn ::loglayer::__private::FieldValue))
+        quote_spanned! {span=>
+            (#key, &::loglayer::__private::#value as &dyn ::loglayer::__private::FieldValue)
+        }
     });
     quote!({
         let __loglayer_logger: ::loglayer::LogLayer = #base;

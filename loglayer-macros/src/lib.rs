@@ -170,8 +170,8 @@ use proc_macro::TokenStream;
 #[proc_macro_attribute]
 pub fn with_logger(args: TokenStream, item: TokenStream) -> TokenStream {
     let original = proc_macro2::TokenStream::from(item.clone());
-    let expanded = syn::parse::<args::Args>(args)
-        .and_then(|args| expand::expand(args, syn::parse(item)?));
+    let expanded =
+        syn::parse::<args::Args>(args).and_then(|args| expand::expand(args, syn::parse(item)?));
     match expanded {
         Ok(tokens) => tokens.into(),
         Err(error) => fallback::expand(original, &error).into(),

@@ -23,13 +23,33 @@ pub(crate) const FMT_ERROR_PLACEHOLDER: &str = "[unprintable: fmt error]";
 /// Placeholder for a `Display`/`Debug` that panicked.
 pub(crate) const PANIC_PLACEHOLDER: &str = "[unprintable: panicked]";
 
+/// serde_json's compact format, plus escapes for DEL and U+2028/U+2029 in
+/// strings (serde_json escapes only what JSON requires).
+struct SafeFormatter;
+
+impl serde_json::ser::Formatter for SafeFormatter {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        if fragment.bytes().any(|b| b == 0x7f || b == 0xE2) {
+            let mut buf = Vec::with_capacity(fragment.len() + 8);
+            write_str_contents(&mut buf, fragment);
+            writer.write_all(&buf)
+        } else {
+            writer.write_all(fragment.as_bytes())
+        }
+    }
+}
+
 /// Serializes `value` as JSON onto `out`. On failure the partial output is
 /// removed and a placeholder string is written instead; a panicking
 /// `Serialize` impl is caught the same way.
 pub(crate) fn write_value<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
     let start = out.len();
     let result = catch_unwind(AssertUnwindSafe(|| {
-        let mut ser = serde_json::Serializer::new(&mut *out);
+        let mut ser = serde_json::Serializer::with_formatter(&mut *out, SafeFormatter);
         value.serialize(&mut ser)
     }));
     match result {

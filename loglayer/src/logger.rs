@@ -869,14 +869,20 @@ impl LogLayer {
                 _ => return,
             }
         }
-        self.add_context_list(&FieldList::from_map(&map));
+        self.store_context(&FieldList::from_map(&map));
     }
 
     /// Adds already-rendered fields (from the macros) to the context.
     pub(crate) fn add_context_list(&self, list: &FieldList) {
         if self.inner.state.load().has_plugins() {
-            return self.add_context_map(list.to_map());
+            self.add_context_map(list.to_map());
+        } else {
+            self.store_context(list);
         }
+    }
+
+    /// Merges fields into the context (plugins already ran).
+    fn store_context(&self, list: &FieldList) {
         self.update(|s| {
             let mut fields = s.context.fields.clone();
             fields.extend(list);

@@ -4,7 +4,7 @@ use std::fmt;
 use std::io::{self, Write};
 use std::sync::Mutex;
 
-use super::{lock, with_buffer, Common, Transport};
+use super::{with_buffer, with_writer, Common, Transport};
 use crate::{Entry, Level};
 
 /// Writes each entry as one line of JSON, with **one `write_all` call per
@@ -113,7 +113,7 @@ impl Transport for JsonTransport {
         with_buffer(|buf| {
             entry.write_json(buf);
             buf.push(b'\n');
-            lock(&self.writer).write_all(buf)
+            with_writer(&self.writer, |w| w.write_all(buf))
         })
     }
 
@@ -130,6 +130,6 @@ impl Transport for JsonTransport {
     }
 
     fn flush(&self) -> io::Result<()> {
-        lock(&self.writer).flush()
+        with_writer(&self.writer, |w| w.flush())
     }
 }

@@ -140,8 +140,46 @@ impl Common {
 
 /// Locks a writer mutex, recovering from poisoning: a writer that panicked
 /// mid-write must not disable logging for everyone after it.
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T: ?Sized>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Runs `f` on the writer behind `m`, unless this thread already holds that
+/// writer further up the stack — a writer (or something it calls) that logs
+/// into the same transport. That nested entry is refused with an error, which
+/// the logger counts, instead of deadlocking on the writer's lock.
+pub(crate) fn with_writer<W: ?Sized, R>(
+    m: &Mutex<W>,
+    f: impl FnOnce(&mut W) -> io::Result<R>,
+) -> io::Result<R> {
+    thread_local! {
+        static HELD: std::cell::RefCell<Vec<usize>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    let addr = m as *const Mutex<W> as *const () as usize;
+    let held = HELD
+        .try_with(|h| h.try_borrow().map(|h| h.contains(&addr)).unwrap_or(true))
+        .unwrap_or(false);
+    if held {
+        return Err(io::Error::new(
+            io::ErrorKind::WouldBlock,
+            "re-entrant write: the transport's writer logged into the same transport",
+        ));
+    }
+    let _ = HELD.try_with(|h| h.try_borrow_mut().map(|mut h| h.push(addr)));
+    struct Pop(usize);
+    impl Drop for Pop {
+        fn drop(&mut self) {
+            let _ = HELD.try_with(|h| {
+                h.try_borrow_mut().map(|mut h| {
+                    if let Some(i) = h.iter().rposition(|a| *a == self.0) {
+                        h.remove(i);
+                    }
+                })
+            });
+        }
+    }
+    let _pop = Pop(addr);
+    f(&mut lock(m))
 }
 
 /// Runs `f` with a thread-local scratch buffer (a fresh one when re-entered).
