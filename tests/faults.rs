@@ -17,10 +17,16 @@ use serde_json::json;
 struct FullDisk;
 impl Write for FullDisk {
     fn write(&mut self, _: &[u8]) -> io::Result<usize> {
-        Err(io::Error::new(io::ErrorKind::StorageFull, "no space left on device"))
+        Err(io::Error::new(
+            io::ErrorKind::StorageFull,
+            "no space left on device",
+        ))
     }
     fn flush(&mut self) -> io::Result<()> {
-        Err(io::Error::new(io::ErrorKind::StorageFull, "no space left on device"))
+        Err(io::Error::new(
+            io::ErrorKind::StorageFull,
+            "no space left on device",
+        ))
     }
 }
 
@@ -67,7 +73,10 @@ fn full_disk_never_reaches_the_caller_and_others_still_receive() {
     }
     log.flush();
     assert_eq!(capture.len(), 10, "the other transport got every entry");
-    assert!(loglayer::failures().transport_errors >= before + 11, "10 writes + 1 flush counted");
+    assert!(
+        loglayer::failures().transport_errors >= before + 11,
+        "10 writes + 1 flush counted"
+    );
 }
 
 #[test]
@@ -86,7 +95,11 @@ fn panicking_writer_is_contained_and_the_transport_recovers() {
         log.info("x");
     }
     assert_eq!(capture.len(), 5);
-    assert_eq!(written.load(Ordering::SeqCst), 3, "works again after the panics (no poisoning)");
+    assert_eq!(
+        written.load(Ordering::SeqCst),
+        3,
+        "works again after the panics (no poisoning)"
+    );
     assert!(loglayer::failures().transport_errors >= before + 2);
 }
 
@@ -118,11 +131,17 @@ impl Plugin for Bomb {
     fn id(&self) -> &str {
         self.0
     }
-    fn on_context_called(&self, c: serde_json::Map<String, serde_json::Value>) -> Option<serde_json::Map<String, serde_json::Value>> {
+    fn on_context_called(
+        &self,
+        c: serde_json::Map<String, serde_json::Value>,
+    ) -> Option<serde_json::Map<String, serde_json::Value>> {
         assert_ne!(self.0, "context", "bomb");
         Some(c)
     }
-    fn on_metadata_called(&self, m: serde_json::Map<String, serde_json::Value>) -> Option<serde_json::Map<String, serde_json::Value>> {
+    fn on_metadata_called(
+        &self,
+        m: serde_json::Map<String, serde_json::Value>,
+    ) -> Option<serde_json::Map<String, serde_json::Value>> {
         assert_ne!(self.0, "metadata", "bomb");
         Some(m)
     }
@@ -158,13 +177,22 @@ fn panicking_plugins_fail_closed_and_never_reach_the_caller() {
 
     let (entries, context) = run("context");
     assert_eq!(entries.len(), 1);
-    assert!(context.is_empty(), "a panicking on_context_called ignores the call");
+    assert!(
+        context.is_empty(),
+        "a panicking on_context_called ignores the call"
+    );
     for dropping in ["metadata", "data", "message", "send"] {
         let (entries, _) = run(dropping);
-        assert!(entries.is_empty(), "{dropping}: the entry must not go out unprocessed");
+        assert!(
+            entries.is_empty(),
+            "{dropping}: the entry must not go out unprocessed"
+        );
     }
     let (entries, _) = run("level");
-    assert_eq!(entries[0]["level"], "info", "a panicking transform keeps the level");
+    assert_eq!(
+        entries[0]["level"], "info",
+        "a panicking transform keeps the level"
+    );
 
     let after = loglayer::failures();
     assert!(after.plugin_panics >= before.plugin_panics + 6);
@@ -198,7 +226,10 @@ fn a_transport_that_logs_while_logging_terminates() {
         log.info("start");
         echo.calls.load(Ordering::SeqCst)
     });
-    assert!((2..=8).contains(&calls), "recursion is bounded, got {calls}");
+    assert!(
+        (2..=8).contains(&calls),
+        "recursion is bounded, got {calls}"
+    );
 }
 
 /// A writer that logs into the same JSON transport from inside `write`.
@@ -229,7 +260,11 @@ fn a_writer_that_logs_into_its_own_transport_does_not_deadlock() {
     }));
     let _ = slot.set(log.clone());
     within_bound(move || log.info("outer"));
-    assert_eq!(lines.load(Ordering::SeqCst), 1, "outer line written, nested one refused");
+    assert_eq!(
+        lines.load(Ordering::SeqCst),
+        1,
+        "outer line written, nested one refused"
+    );
 }
 
 #[test]
@@ -239,11 +274,20 @@ fn failures_are_reported_once_on_stderr() {
     }
     let exe = std::env::current_exe().unwrap();
     let out = Command::new(exe)
-        .args(["--exact", "child_logs_to_a_full_disk", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "child_logs_to_a_full_disk",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env("LOGLAYER_FAULTS_CHILD", "1")
         .output()
         .unwrap();
-    assert!(out.status.success(), "child failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "child failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     let reports = stderr.matches("loglayer: transport").count();
     assert_eq!(reports, 1, "one report for 100 failures, got:\n{stderr}");

@@ -117,7 +117,10 @@ fn with_metadata_is_for_one_entry_and_merges_when_repeated() {
     assert_eq!(e[0]["a"], 1);
     assert_eq!(e[0]["b"], 2, "later metadata wins");
     assert_eq!(e[0]["c"]["deep"], json!([1, 2]));
-    assert!(e[1].get("a").is_none(), "metadata must not stick to the logger");
+    assert!(
+        e[1].get("a").is_none(),
+        "metadata must not stick to the logger"
+    );
 }
 
 #[test]
@@ -131,7 +134,10 @@ fn with_metadata_accepts_serialize_structs_and_non_objects() {
     log.with_metadata(User { id: 7, name: "ada" }).info("s");
     log.with_metadata(5).info("n");
     let e = capture.entries();
-    assert_eq!((e[0]["id"].as_u64(), e[0]["name"].as_str()), (Some(7), Some("ada")));
+    assert_eq!(
+        (e[0]["id"].as_u64(), e[0]["name"].as_str()),
+        (Some(7), Some("ada"))
+    );
     assert_eq!(e[1]["value"], 5, "a non-object is kept under `value`");
 }
 
@@ -196,7 +202,10 @@ fn error_only_options_and_copy_msg_setting() {
     );
     let e = capture.entries();
     assert_eq!(e[0]["msg"], "connection reset");
-    assert_eq!((e[1]["level"].as_str(), e[1]["msg"].as_str()), (Some("warn"), Some("")));
+    assert_eq!(
+        (e[1]["level"].as_str(), e[1]["msg"].as_str()),
+        (Some("warn"), Some(""))
+    );
 }
 
 #[test]
@@ -211,7 +220,10 @@ fn metadata_only_logs_at_info_with_empty_message() {
         },
     );
     let e = capture.entries();
-    assert_eq!((e[0]["level"].as_str(), e[0]["msg"].as_str()), (Some("info"), Some("")));
+    assert_eq!(
+        (e[0]["level"].as_str(), e[0]["msg"].as_str()),
+        (Some("info"), Some(""))
+    );
     assert_eq!(e[0]["depth"], 3);
     assert_eq!(e[1]["level"], "debug");
 }
@@ -220,7 +232,10 @@ fn metadata_only_logs_at_info_with_empty_message() {
 fn with_context_is_in_place_and_later_keys_win() {
     let (capture, log) = setup();
     let returned = log.with_context(json!({"a": 1, "b": 1}));
-    assert!(returned.ptr_eq(&log), "with_context returns the same logger");
+    assert!(
+        returned.ptr_eq(&log),
+        "with_context returns the same logger"
+    );
     log.with_context(json!({"b": 2}));
     log.info("x");
     let e = &capture.entries()[0];
@@ -265,9 +280,18 @@ fn child_is_an_independent_snapshot_with_same_transports_and_level() {
     log.warn("parent");
     let e = capture.entries();
     assert_eq!(e.len(), 2);
-    assert_eq!((e[0]["app"].as_str(), e[0]["req"].as_i64()), (Some("shop"), Some(1)));
-    assert!(e[0].get("late").is_none(), "child does not see later parent context");
-    assert!(e[1].get("req").is_none(), "parent does not see child context");
+    assert_eq!(
+        (e[0]["app"].as_str(), e[0]["req"].as_i64()),
+        (Some("shop"), Some(1))
+    );
+    assert!(
+        e[0].get("late").is_none(),
+        "child does not see later parent context"
+    );
+    assert!(
+        e[1].get("req").is_none(),
+        "parent does not see child context"
+    );
     child.set_level(Level::Trace);
     assert!(!log.is_level_enabled(Level::Info), "child level is its own");
 }
@@ -376,7 +400,11 @@ fn removing_from_a_child_never_closes_the_parents_transport() {
     log.info("still writing");
     assert_eq!(writes.load(Ordering::SeqCst), 1);
     drop(log);
-    assert_eq!(closed.load(Ordering::SeqCst), 1, "closed with its last user");
+    assert_eq!(
+        closed.load(Ordering::SeqCst),
+        1,
+        "closed with its last user"
+    );
 }
 
 #[test]
@@ -419,7 +447,10 @@ fn plugins_add_remove_enable_disable_and_fresh() {
     assert!(!log.enable_plugin("missing"));
     let e = capture.entries();
     // registration order: `second` sees the key `first` added
-    assert_eq!((e[0]["first"].as_i64(), e[0]["second"].as_i64()), (Some(0), Some(1)));
+    assert_eq!(
+        (e[0]["first"].as_i64(), e[0]["second"].as_i64()),
+        (Some(0), Some(1))
+    );
     assert!(e[1].get("first").is_none() && e[1]["second"] == 0);
     assert!(e[2]["first"] == 0 && e[2].get("second").is_none());
     assert!(e[3].get("first").is_none() && e[3]["only"] == 0);
@@ -437,8 +468,14 @@ fn raw_sends_a_fully_specified_entry_through_plugins() {
     );
     log.raw(RawEntry::new(Level::Info, "raw two").context(json!({"other": true})));
     let e = capture.entries();
-    assert_eq!((e[0]["level"].as_str(), e[0]["msg"].as_str()), (Some("warn"), Some("raw one")));
-    assert_eq!((e[0]["ctx"].as_i64(), e[0]["m"].as_i64()), (Some(1), Some(2)));
+    assert_eq!(
+        (e[0]["level"].as_str(), e[0]["msg"].as_str()),
+        (Some("warn"), Some("raw one"))
+    );
+    assert_eq!(
+        (e[0]["ctx"].as_i64(), e[0]["m"].as_i64()),
+        (Some(1), Some(2))
+    );
     assert_eq!(e[0]["err"]["message"], "connection reset");
     assert_eq!(e[0]["seen"], 1, "plugins ran on the raw entry");
     assert!(e[1].get("ctx").is_none() && e[1]["other"] == true);

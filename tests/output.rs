@@ -65,9 +65,15 @@ impl<'de> serde::Deserialize<'de> for OrderedKeys {
 
 /// Checks one written chunk is exactly one valid line and returns it parsed.
 fn parse_line(chunk: &str) -> (Vec<String>, Value) {
-    assert!(chunk.ends_with('\n'), "a line ends with a newline: {chunk:?}");
+    assert!(
+        chunk.ends_with('\n'),
+        "a line ends with a newline: {chunk:?}"
+    );
     let body = &chunk[..chunk.len() - 1];
-    assert!(!body.contains('\n') && !body.contains('\r'), "one line: {chunk:?}");
+    assert!(
+        !body.contains('\n') && !body.contains('\r'),
+        "one line: {chunk:?}"
+    );
     let keys: OrderedKeys = serde_json::from_str(body).expect("valid JSON, no duplicate keys");
     (keys.0, serde_json::from_str(body).unwrap())
 }
@@ -89,7 +95,11 @@ fn one_entry_is_one_line_written_in_one_call() {
     let (keys, v) = parse_line(&lines[0]);
     assert_eq!(keys, ["time", "level", "msg", "request_id", "order_id"]);
     assert_eq!(
-        (v["level"].as_str(), v["msg"].as_str(), v["order_id"].as_i64()),
+        (
+            v["level"].as_str(),
+            v["msg"].as_str(),
+            v["order_id"].as_i64()
+        ),
         (Some("info"), Some("shipping"), Some(42))
     );
 }
@@ -158,7 +168,10 @@ fn error_collision_with_a_real_error() {
 
 #[test]
 fn nested_context_and_metadata_field_names() {
-    let (calls, log) = logger(|b| b.context_field_name("context").metadata_field_name("metadata"));
+    let (calls, log) = logger(|b| {
+        b.context_field_name("context")
+            .metadata_field_name("metadata")
+    });
     log.with_context(json!({"a": 1, "metadata": "ctx key"}));
     log.with_metadata(json!({"a": 2})).info("n");
     log.info("no metadata");
@@ -168,7 +181,11 @@ fn nested_context_and_metadata_field_names() {
     assert_eq!(v["context"], json!({"a": 1, "metadata": "ctx key"}));
     assert_eq!(v["metadata"], json!({"a": 2}));
     let (keys, _) = parse_line(&lines[1]);
-    assert_eq!(keys, ["time", "level", "msg", "context"], "empty metadata is omitted");
+    assert_eq!(
+        keys,
+        ["time", "level", "msg", "context"],
+        "empty metadata is omitted"
+    );
 }
 
 #[test]
@@ -206,12 +223,21 @@ fn error_field_holds_message_and_sources_outermost_first() {
             self.1.as_deref().map(|c| c as _)
         }
     }
-    let err = Chain("top", Some(Box::new(Chain("middle", Some(Box::new(Chain("root", None)))))));
+    let err = Chain(
+        "top",
+        Some(Box::new(Chain(
+            "middle",
+            Some(Box::new(Chain("root", None))),
+        ))),
+    );
     let (calls, log) = logger(|b| b.error_field_name("error"));
     log.with_error(&err).error("failed");
     let (keys, v) = parse_line(&calls.lines()[0]);
     assert_eq!(keys.last().unwrap(), "error");
-    assert_eq!(v["error"], json!({"message": "top", "sources": ["middle", "root"]}));
+    assert_eq!(
+        v["error"],
+        json!({"message": "top", "sources": ["middle", "root"]})
+    );
 }
 
 #[test]
@@ -222,7 +248,9 @@ fn control_characters_and_separators_are_escaped() {
     let line = &calls.lines()[0];
     let body = &line[..line.len() - 1];
     assert!(
-        !body.chars().any(|c| c.is_control() || c == '\u{2028}' || c == '\u{2029}'),
+        !body
+            .chars()
+            .any(|c| c.is_control() || c == '\u{2028}' || c == '\u{2029}'),
         "raw control character in {body:?}"
     );
     let (_, v) = parse_line(line);
@@ -269,14 +297,40 @@ fn failing_serialize_non_string_keys_and_non_finite_floats_yield_placeholders() 
     let (keys, v) = parse_line(&calls.lines()[0]);
     assert_eq!(
         keys,
-        ["time", "level", "msg", "before", "bad", "tuple_keys", "panics", "nan", "inf", "after"]
+        [
+            "time",
+            "level",
+            "msg",
+            "before",
+            "bad",
+            "tuple_keys",
+            "panics",
+            "nan",
+            "inf",
+            "after"
+        ]
     );
-    assert!(v["bad"].as_str().unwrap().starts_with("[unserializable: boom"), "{v}");
-    assert!(v["tuple_keys"].as_str().unwrap().starts_with("[unserializable:"), "{v}");
+    assert!(
+        v["bad"]
+            .as_str()
+            .unwrap()
+            .starts_with("[unserializable: boom"),
+        "{v}"
+    );
+    assert!(
+        v["tuple_keys"]
+            .as_str()
+            .unwrap()
+            .starts_with("[unserializable:"),
+        "{v}"
+    );
     assert_eq!(v["panics"], "[unserializable: panicked]");
     assert_eq!(v["nan"], Value::Null);
     assert_eq!(v["inf"], Value::Null);
-    assert_eq!((v["before"].as_i64(), v["after"].as_str()), (Some(1), Some("intact")));
+    assert_eq!(
+        (v["before"].as_i64(), v["after"].as_str()),
+        (Some(1), Some("intact"))
+    );
 }
 
 #[test]
@@ -287,14 +341,18 @@ fn with_metadata_of_a_failing_value_still_logs() {
     log.info("and here");
     let lines = calls.lines();
     let (_, v0) = parse_line(&lines[0]);
-    assert!(v0["value"].as_str().unwrap().starts_with("[unserializable"), "{v0}");
+    assert!(
+        v0["value"].as_str().unwrap().starts_with("[unserializable"),
+        "{v0}"
+    );
     let (_, v1) = parse_line(&lines[1]);
     assert_eq!(v1["msg"], "and here");
 }
 
 #[test]
 fn error_serializer_replaces_the_error_value() {
-    let (calls, log) = logger(|b| b.error_serializer(|e| json!({ "kind": "custom", "text": e.to_string() })));
+    let (calls, log) =
+        logger(|b| b.error_serializer(|e| json!({ "kind": "custom", "text": e.to_string() })));
     log.with_error(&io::Error::other("disk")).error("x");
     let (_, v) = parse_line(&calls.lines()[0]);
     assert_eq!(v["err"], json!({"kind": "custom", "text": "disk"}));
@@ -304,7 +362,8 @@ fn error_serializer_replaces_the_error_value() {
 fn nested_values_are_kept_as_json() {
     let (calls, log) = logger(|b| b);
     log.with_context(json!({"tags": ["a", "b"], "geo": {"lat": 1.5, "lon": -2}}));
-    log.with_metadata(json!({"n": null, "ok": true, "big": u64::MAX})).info("v");
+    log.with_metadata(json!({"n": null, "ok": true, "big": u64::MAX}))
+        .info("v");
     let (_, v) = parse_line(&calls.lines()[0]);
     assert_eq!(v["tags"], json!(["a", "b"]));
     assert_eq!(v["geo"]["lat"], 1.5);

@@ -14,7 +14,10 @@ struct Recorder {
 }
 impl Recorder {
     fn note(&self, hook: &str) {
-        self.log.lock().unwrap().push(format!("{}:{hook}", self.name));
+        self.log
+            .lock()
+            .unwrap()
+            .push(format!("{}:{hook}", self.name));
     }
 }
 impl Plugin for Recorder {
@@ -51,8 +54,14 @@ fn hooks_run_in_registration_order_and_lifecycle_order() {
     let capture = CaptureTransport::with_id("cap");
     let log = LogLayer::builder()
         .transport(capture.clone())
-        .plugin(Recorder { name: "a", log: calls.clone() })
-        .plugin(Recorder { name: "b", log: calls.clone() })
+        .plugin(Recorder {
+            name: "a",
+            log: calls.clone(),
+        })
+        .plugin(Recorder {
+            name: "b",
+            log: calls.clone(),
+        })
         .build();
     log.with_context(json!({"c": 1}));
     log.with_metadata(json!({"m": 1})).info("x");
@@ -60,8 +69,18 @@ fn hooks_run_in_registration_order_and_lifecycle_order() {
     assert_eq!(
         calls,
         [
-            "a:context", "b:context", "a:metadata", "b:metadata", "a:data", "b:data",
-            "a:message", "b:message", "a:level", "b:level", "a:send cap", "b:send cap"
+            "a:context",
+            "b:context",
+            "a:metadata",
+            "b:metadata",
+            "a:data",
+            "b:data",
+            "a:message",
+            "b:message",
+            "a:level",
+            "b:level",
+            "a:send cap",
+            "b:send cap"
         ]
     );
     assert_eq!(capture.len(), 1);
@@ -95,7 +114,8 @@ impl Plugin for Hooks {
         message.push_str(" (checked)");
     }
     fn transform_log_level(&self, level: Level, data: &LogData, _: &str) -> Option<Level> {
-        (data.metadata.get("escalate") == Some(&json!(true)) && level < Level::Error).then_some(Level::Error)
+        (data.metadata.get("escalate") == Some(&json!(true)) && level < Level::Error)
+            .then_some(Level::Error)
     }
     fn should_send_to_logger(&self, transport_id: &str, entry: &Entry<'_>) -> bool {
         transport_id != "alerts" || entry.level() >= Level::Error
@@ -118,11 +138,17 @@ fn each_hook_result_has_its_documented_effect() {
     let mut secret = Map::new();
     secret.insert("password".into(), json!("hunter2"));
     log.with_metadata(&secret).info("login");
-    assert_eq!(secret["password"], "hunter2", "the caller's data is never mutated");
+    assert_eq!(
+        secret["password"], "hunter2",
+        "the caller's data is never mutated"
+    );
 
-    log.with_metadata(json!({"drop_me": true, "x": 1})).info("dropped metadata");
-    log.with_metadata(json!({"escalate": true})).warn("escalated");
-    log.with_error(&std::io::Error::other("token=abc")).error("failed");
+    log.with_metadata(json!({"drop_me": true, "x": 1}))
+        .info("dropped metadata");
+    log.with_metadata(json!({"escalate": true}))
+        .warn("escalated");
+    log.with_error(&std::io::Error::other("token=abc"))
+        .error("failed");
 
     let e = all.entries();
     assert_eq!(e[0]["password"], "[REDACTED]");
@@ -130,18 +156,30 @@ fn each_hook_result_has_its_documented_effect() {
     assert!(e[1].get("x").is_none() && e[1]["msg"] == "dropped metadata (checked)");
     assert_eq!(e[2]["level"], "error");
     assert_eq!(e[3]["err"]["message"], "[REDACTED]");
-    assert!(!all.lines().iter().any(|l| l.contains("hunter2") || l.contains("token=abc")));
-    assert_eq!(alerts.messages(), ["escalated (checked)", "failed (checked)"]);
+    assert!(!all
+        .lines()
+        .iter()
+        .any(|l| l.contains("hunter2") || l.contains("token=abc")));
+    assert_eq!(
+        alerts.messages(),
+        ["escalated (checked)", "failed (checked)"]
+    );
 }
 
 #[test]
 fn child_loggers_inherit_plugins_and_can_change_their_own() {
     let capture = CaptureTransport::new();
-    let log = LogLayer::builder().transport(capture.clone()).plugin(Hooks).build();
+    let log = LogLayer::builder()
+        .transport(capture.clone())
+        .plugin(Hooks)
+        .build();
     let child = log.child();
     child.info("child");
     assert!(child.remove_plugin(std::any::type_name::<Hooks>()));
     child.info("child without");
     log.info("parent");
-    assert_eq!(capture.messages(), ["child (checked)", "child without", "parent (checked)"]);
+    assert_eq!(
+        capture.messages(),
+        ["child (checked)", "child without", "parent (checked)"]
+    );
 }

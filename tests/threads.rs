@@ -41,8 +41,10 @@ fn concurrent_threads_never_tear_lines_and_keep_per_thread_order() {
             std::thread::spawn(move || {
                 barrier.wait();
                 for seq in 0..PER_THREAD {
-                    log.with_metadata(json!({"thread": t, "seq": seq, "pad": "x".repeat(seq % 50)}))
-                        .info(format_args!("thread {t} entry {seq}"));
+                    log.with_metadata(
+                        json!({"thread": t, "seq": seq, "pad": "x".repeat(seq % 50)}),
+                    )
+                    .info(format_args!("thread {t} entry {seq}"));
                 }
             })
         })
@@ -55,7 +57,8 @@ fn concurrent_threads_never_tear_lines_and_keep_per_thread_order() {
     let mut next = [0usize; THREADS];
     let mut count = 0;
     for line in text.lines() {
-        let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("torn line {line:?}: {e}"));
+        let v: Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("torn line {line:?}: {e}"));
         let t = v["thread"].as_u64().unwrap() as usize;
         let seq = v["seq"].as_u64().unwrap() as usize;
         assert_eq!(seq, next[t], "thread {t} out of order");
@@ -93,6 +96,9 @@ fn context_changes_while_other_threads_log_are_atomic() {
     let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
     for line in text.lines() {
         let v: Value = serde_json::from_str(line).unwrap();
-        assert_eq!(v["a"], v["b"], "a context update is seen whole or not at all");
+        assert_eq!(
+            v["a"], v["b"],
+            "a context update is seen whole or not at all"
+        );
     }
 }

@@ -8,10 +8,10 @@ use std::sync::Arc;
 use serde::Serialize;
 
 pub use crate::current::SyncGuard;
-pub use crate::level::statically_enabled;
-pub use crate::logger::FieldValue;
 use crate::fields::FieldList;
 use crate::json;
+pub use crate::level::statically_enabled;
+pub use crate::logger::FieldValue;
 use crate::logger::{Inner, Meta, Msg, Record};
 use crate::{Level, LogLayer};
 

@@ -145,7 +145,9 @@ impl<F: Future> Future for Scoped<F> {
 
 impl<F> std::fmt::Debug for Scoped<F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Scoped").field("logger", &self.logger).finish_non_exhaustive()
+        f.debug_struct("Scoped")
+            .field("logger", &self.logger)
+            .finish_non_exhaustive()
     }
 }
 
@@ -251,7 +253,10 @@ fn initial_default() -> LogLayer {
             Ok(level) => level,
             Err(e) => {
                 use std::io::Write;
-                let _ = writeln!(std::io::stderr(), "loglayer: LOGLAYER_LEVEL: {e}; using info");
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "loglayer: LOGLAYER_LEVEL: {e}; using info"
+                );
                 Level::Info
             }
         },

@@ -147,7 +147,13 @@ impl<'a> Entry<'a> {
         if !self.shape.flattened() {
             return false;
         }
-        if !self.context.is_empty() && self.context.fields.iter().any(|(k, _)| self.shape.is_reserved(k)) {
+        if !self.context.is_empty()
+            && self
+                .context
+                .fields
+                .iter()
+                .any(|(k, _)| self.shape.is_reserved(k))
+        {
             return false;
         }
         self.metadata
@@ -162,7 +168,8 @@ impl<'a> Entry<'a> {
         let mut out: Vec<(Cow<'a, str>, Out<'a>)> = Vec::new();
         let ctx = self.context.fields.iter();
         let meta = self.metadata;
-        let same_name = shape.context_field.is_some() && shape.context_field == shape.metadata_field;
+        let same_name =
+            shape.context_field.is_some() && shape.context_field == shape.metadata_field;
         match (&shape.context_field, &shape.metadata_field) {
             (None, None) => {
                 for (k, v) in ctx.filter(|(k, _)| !meta.contains(k)) {
@@ -173,8 +180,7 @@ impl<'a> Entry<'a> {
                 }
             }
             (Some(cname), _) if same_name => {
-                let mut obj: Vec<(&str, &str)> =
-                    ctx.filter(|(k, _)| !meta.contains(k)).collect();
+                let mut obj: Vec<(&str, &str)> = ctx.filter(|(k, _)| !meta.contains(k)).collect();
                 obj.extend(meta.iter());
                 if !obj.is_empty() {
                     out.push((Cow::Borrowed(cname.as_str()), Out::Object(obj)));
@@ -190,7 +196,10 @@ impl<'a> Entry<'a> {
                 }
                 match mfield {
                     Some(name) if !meta.is_empty() => {
-                        out.push((Cow::Borrowed(name.as_str()), Out::Object(meta.iter().collect())));
+                        out.push((
+                            Cow::Borrowed(name.as_str()),
+                            Out::Object(meta.iter().collect()),
+                        ));
                     }
                     Some(_) => {}
                     None => out.extend(meta.iter().map(|(k, v)| (Cow::Borrowed(k), Out::Raw(v)))),

@@ -83,9 +83,8 @@ impl ErrorInfo {
             sources.push(json::display_to_string(&src));
             next = src.source();
         }
-        let custom = serializer.and_then(|s| {
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| s(err))).ok()
-        });
+        let custom = serializer
+            .and_then(|s| std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| s(err))).ok());
         ErrorInfo {
             message,
             sources,
@@ -104,7 +103,11 @@ impl ErrorInfo {
         let sources = value
             .get("sources")
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default();
         ErrorInfo {
             message,

@@ -284,7 +284,10 @@ mod tests {
         // 2026-11-26T01:02:03.456Z
         let t = UNIX_EPOCH + Duration::from_millis(1_795_654_923_456);
         write_time(&mut out, t);
-        assert_eq!(std::str::from_utf8(&out).unwrap(), "2026-11-26T01:02:03.456Z");
+        assert_eq!(
+            std::str::from_utf8(&out).unwrap(),
+            "2026-11-26T01:02:03.456Z"
+        );
         out.clear();
         // leap day
         let t = UNIX_EPOCH + Duration::from_secs(951_782_400); // 2000-02-29

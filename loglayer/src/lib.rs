@@ -114,9 +114,11 @@ mod macros;
 pub mod plugin;
 pub mod transport;
 
+pub use current::{
+    current, scope, set_default, sync_scope, thread, try_current, Scoped, WithLogger,
+};
 #[cfg(feature = "tokio")]
 pub use current::{spawn, spawn_blocking};
-pub use current::{current, scope, set_default, sync_scope, thread, try_current, Scoped, WithLogger};
 pub use entry::Entry;
 pub use error::{AsError, ErrorInfo, ErrorSerializer};
 pub use fault::{failures, Failures};

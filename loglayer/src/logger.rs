@@ -304,20 +304,30 @@ impl Inner {
         }
         for slot in &plugins {
             let p = &*slot.plugin;
-            if catch(p, "on_before_data_out", || p.on_before_data_out(record.level, &mut data)).is_none() {
+            if catch(p, "on_before_data_out", || {
+                p.on_before_data_out(record.level, &mut data)
+            })
+            .is_none()
+            {
                 return fault::entry_dropped("a plugin panicked in on_before_data_out");
             }
         }
         for slot in &plugins {
             let p = &*slot.plugin;
-            if catch(p, "on_before_message_out", || p.on_before_message_out(record.level, msg)).is_none() {
+            if catch(p, "on_before_message_out", || {
+                p.on_before_message_out(record.level, msg)
+            })
+            .is_none()
+            {
                 return fault::entry_dropped("a plugin panicked in on_before_message_out");
             }
         }
         let mut level = record.level;
         for slot in &plugins {
             let p = &*slot.plugin;
-            if let Some(Some(l)) = catch(p, "transform_log_level", || p.transform_log_level(level, &data, msg)) {
+            if let Some(Some(l)) = catch(p, "transform_log_level", || {
+                p.transform_log_level(level, &data, msg)
+            }) {
                 level = l;
             }
         }
@@ -341,7 +351,10 @@ impl Inner {
             let id = t.id();
             let send_it = plugins.iter().all(|slot| {
                 let p = &*slot.plugin;
-                catch(p, "should_send_to_logger", || p.should_send_to_logger(id, &entry)).unwrap_or(false)
+                catch(p, "should_send_to_logger", || {
+                    p.should_send_to_logger(id, &entry)
+                })
+                .unwrap_or(false)
             });
             if send_it {
                 write_one(&**t, &entry);
@@ -377,11 +390,19 @@ impl fmt::Debug for LogLayer {
             .field("context", &state.context.fields)
             .field(
                 "transports",
-                &state.transports.iter().map(|t| t.id().to_owned()).collect::<Vec<_>>(),
+                &state
+                    .transports
+                    .iter()
+                    .map(|t| t.id().to_owned())
+                    .collect::<Vec<_>>(),
             )
             .field(
                 "plugins",
-                &state.plugins.iter().map(|p| p.plugin.id().to_owned()).collect::<Vec<_>>(),
+                &state
+                    .plugins
+                    .iter()
+                    .map(|p| p.plugin.id().to_owned())
+                    .collect::<Vec<_>>(),
             )
             .field("prefix", &self.inner.prefix)
             .finish_non_exhaustive()
@@ -823,7 +844,10 @@ impl LogLayer {
             return;
         }
         let info = entry.error.map(|e| self.capture_error(e));
-        let meta = entry.metadata.map(|m| FieldList::from_map(&m)).unwrap_or_default();
+        let meta = entry
+            .metadata
+            .map(|m| FieldList::from_map(&m))
+            .unwrap_or_default();
         let context = entry.context.map(|c| Context::new(FieldList::from_map(&c)));
         self.inner.emit(Record {
             level: entry.level,
@@ -1127,7 +1151,12 @@ impl LogLayer {
         let mut removed = false;
         self.inner.state.rcu(|current| {
             let mut next = State::clone(current);
-            let v: Vec<_> = current.transports.iter().filter(|t| t.id() != id).cloned().collect();
+            let v: Vec<_> = current
+                .transports
+                .iter()
+                .filter(|t| t.id() != id)
+                .cloned()
+                .collect();
             removed = v.len() != current.transports.len();
             next.transports = v.into();
             next
@@ -1145,7 +1174,10 @@ impl LogLayer {
     /// log.with_fresh_transports([new.clone()]).info("x");
     /// assert_eq!((old.len(), new.len()), (0, 1));
     /// ```
-    pub fn with_fresh_transports<T: Transport>(&self, transports: impl IntoIterator<Item = T>) -> &Self {
+    pub fn with_fresh_transports<T: Transport>(
+        &self,
+        transports: impl IntoIterator<Item = T>,
+    ) -> &Self {
         let v: Vec<Arc<dyn Transport>> = transports
             .into_iter()
             .map(|t| Arc::new(t) as Arc<dyn Transport>)
@@ -1173,7 +1205,12 @@ impl LogLayer {
         let mut removed = false;
         self.inner.state.rcu(|current| {
             let mut next = State::clone(current);
-            let v: Vec<_> = current.plugins.iter().filter(|p| p.plugin.id() != id).cloned().collect();
+            let v: Vec<_> = current
+                .plugins
+                .iter()
+                .filter(|p| p.plugin.id() != id)
+                .cloned()
+                .collect();
             removed = v.len() != current.plugins.len();
             next.plugins = v.into();
             next

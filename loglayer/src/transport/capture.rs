@@ -135,7 +135,8 @@ impl Transport for CaptureTransport {
     fn write(&self, entry: &Entry<'_>) -> io::Result<()> {
         let mut buf = Vec::with_capacity(256);
         entry.write_json(&mut buf);
-        let line = String::from_utf8(buf).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        let line =
+            String::from_utf8(buf).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
         lock(&self.inner.lines).push(line);
         Ok(())
     }

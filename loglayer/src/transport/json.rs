@@ -104,7 +104,9 @@ impl JsonTransport {
 
 impl fmt::Debug for JsonTransport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("JsonTransport").field("common", &self.common).finish_non_exhaustive()
+        f.debug_struct("JsonTransport")
+            .field("common", &self.common)
+            .finish_non_exhaustive()
     }
 }
 
