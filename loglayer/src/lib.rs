@@ -125,6 +125,4 @@ pub use fault::{failures, Failures};
 pub use level::{Level, ParseLevelError, STATIC_MAX_LEVEL};
 pub use logger::{LogBuilder, LogLayer, LogLayerBuilder, OnlyOptions, RawEntry};
 
-/// Rewrites a function so its body runs in a new logger scope. See the
-/// attribute's own documentation in the re-export below.
 pub use loglayer_macros::with_logger;
