@@ -539,3 +539,37 @@ fn a_failing_writer_does_not_panic_the_caller() {
     log.info("still logged elsewhere");
     assert_eq!(out.lines(), ["INFO  still logged elsewhere"]);
 }
+
+#[test]
+fn renamed_error_field_and_nested_context() {
+    let out = Calls::default();
+    let log = LogLayer::builder()
+        .transport(ConsoleTransport::new(out.clone()).with_time(false))
+        .error_field_name("error")
+        .context_field_name("ctx")
+        .build();
+    log.with_context(json!({"a": 1}));
+    log.with_metadata(json!({"b": "x y"}))
+        .with_error(&Chain::new(&["outer", "inner"]))
+        .error("failed");
+    assert_eq!(
+        out.lines(),
+        [r#"ERROR failed ctx={"a":1} b="x y" error="outer: inner""#]
+    );
+}
+
+#[test]
+fn custom_error_serializer_value_is_shown_escaped() {
+    let out = Calls::default();
+    let log = LogLayer::builder()
+        .transport(ConsoleTransport::new(out.clone()).with_time(false))
+        .error_serializer(|e| json!({"kind": "io\u{9b}", "text": e.to_string()}))
+        .build();
+    log.with_error(&io::Error::other("x\u{1b}[2J"))
+        .error("failed");
+    let line = assert_one_safe_line(&out);
+    assert_eq!(
+        line,
+        r#"ERROR failed err={"kind":"io\u009b","text":"x\u001b[2J"}"#
+    );
+}

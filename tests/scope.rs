@@ -177,7 +177,10 @@ fn panic_in_a_scoped_future_leaves_nothing_behind() {
         .catch_unwind(),
     );
     assert!(caught.is_err());
-    assert!(loglayer::try_current().is_none(), "stale logger after panic");
+    assert!(
+        loglayer::try_current().is_none(),
+        "stale logger after panic"
+    );
 
     // Caught around the whole executor call.
     let caught = catch_unwind(AssertUnwindSafe(|| {
@@ -187,7 +190,10 @@ fn panic_in_a_scoped_future_leaves_nothing_behind() {
         }))
     }));
     assert!(caught.is_err());
-    assert!(loglayer::try_current().is_none(), "stale logger after panic");
+    assert!(
+        loglayer::try_current().is_none(),
+        "stale logger after panic"
+    );
 
     // Caught inside an outer scope: the outer logger is current again.
     let outer_capture = CaptureTransport::new();
@@ -213,6 +219,54 @@ fn panic_in_a_scoped_future_leaves_nothing_behind() {
     assert!(capture.entries().iter().all(|e| e["who"] == "panicker"));
 }
 
+/// Logs, then panics, when dropped.
+struct PanicOnDrop;
+
+impl Drop for PanicOnDrop {
+    fn drop(&mut self) {
+        loglayer::info!(dropped = "panicking", "dropped");
+        panic!("Drop panics");
+    }
+}
+
+#[test]
+fn panic_in_drop_inside_a_scope_leaves_nothing_behind() {
+    let capture = CaptureTransport::new();
+    let log = logger(&capture, json!({ "scope": "s" }));
+    let outer_capture = CaptureTransport::new();
+    let outer = logger(&outer_capture, json!({ "scope": "outer" }));
+
+    loglayer::sync_scope(outer.clone(), || {
+        // Dropped early (cancelled): the panic comes out of Scoped's drop.
+        let cancelled = loglayer::scope(log.clone(), async {
+            let _bomb = PanicOnDrop;
+            pending::<()>().await;
+        });
+        let mut cancelled = Box::pin(cancelled);
+        assert!(cancelled.as_mut().now_or_never().is_none());
+        let caught = catch_unwind(AssertUnwindSafe(move || drop(cancelled)));
+        assert!(caught.is_err());
+        assert!(loglayer::current().ptr_eq(&outer), "outer not restored");
+
+        // Dropped on completion, inside poll.
+        let caught = catch_unwind(AssertUnwindSafe(|| {
+            futures::executor::block_on(loglayer::scope(log.clone(), async {
+                let _bomb = PanicOnDrop;
+                tokio::task::yield_now().await;
+            }))
+        }));
+        assert!(caught.is_err());
+        assert!(loglayer::current().ptr_eq(&outer), "outer not restored");
+        loglayer::info!("outer after");
+    });
+    assert!(loglayer::try_current().is_none());
+
+    let dropped = with_msg(&capture, "dropped");
+    assert_eq!(dropped.len(), 2);
+    assert!(dropped.iter().all(|e| e["scope"] == "s"));
+    assert_eq!(outer_capture.messages(), ["outer after"]);
+}
+
 #[test]
 fn panicking_spawned_tasks_leave_their_workers_clean() {
     let capture = CaptureTransport::new();
@@ -235,10 +289,7 @@ fn panicking_spawned_tasks_leave_their_workers_clean() {
                 tasks.push(if i % 2 == 0 {
                     tokio::spawn(loglayer::scope(task_logger, body))
                 } else {
-                    let scoped = loglayer::scope(task_logger, async move {
-                        loglayer::spawn(body)
-                    });
-                    scoped.await
+                    loglayer::sync_scope(task_logger, || loglayer::spawn(body))
                 });
             }
             for task in tasks {
@@ -268,7 +319,10 @@ fn sync_scope_restores_on_panic() {
         })
     }));
     assert!(caught.is_err());
-    assert!(loglayer::try_current().is_none(), "stale logger after panic");
+    assert!(
+        loglayer::try_current().is_none(),
+        "stale logger after panic"
+    );
 
     // Nested: each level restores its parent, also when the inner one panics.
     let result = loglayer::sync_scope(outer.clone(), || {
@@ -558,7 +612,10 @@ async fn worker(name: &'static str, n: u32, scoped: bool) {
         if scoped {
             loglayer::info!(expect = name, step = step, "work");
         } else {
-            assert!(loglayer::try_current().is_none(), "unscoped branch sees a logger");
+            assert!(
+                loglayer::try_current().is_none(),
+                "unscoped branch sees a logger"
+            );
         }
         tokio::task::yield_now().await;
     }
@@ -700,7 +757,10 @@ fn works_on_futures_executor_and_tokio_current_thread() {
 fn outside_any_scope_current_is_the_default_logger() {
     assert!(loglayer::try_current().is_none());
     let default = loglayer::current();
-    assert!(default.ptr_eq(&loglayer::current()), "default is one logger");
+    assert!(
+        default.ptr_eq(&loglayer::current()),
+        "default is one logger"
+    );
 
     let capture = CaptureTransport::new();
     let log = logger(&capture, json!({ "k": 1 }));

@@ -36,7 +36,10 @@ fn entry(capture: &CaptureTransport, msg: &str) -> Value {
 /// and it is not the parent itself (a child). Then it adds a key of its own.
 fn check_child_and_extend(parent: &LogLayer, key: &str) {
     let current = loglayer::try_current().expect("spawned work has a logger");
-    assert!(!current.ptr_eq(parent), "spawned work got the parent, not a child");
+    assert!(
+        !current.ptr_eq(parent),
+        "spawned work got the parent, not a child"
+    );
     assert_eq!(current.get_context().get("request_id"), Some(&json!("r-1")));
     current.with_context(json!({ key: true }));
 }
@@ -72,7 +75,10 @@ async fn spawn_carries_a_child_of_the_current_logger() {
     .await;
 
     assert!(loglayer::try_current().is_none());
-    assert_eq!(parent.get_context(), *json!({ "request_id": "r-1" }).as_object().unwrap());
+    assert_eq!(
+        parent.get_context(),
+        *json!({ "request_id": "r-1" }).as_object().unwrap()
+    );
     let task = entry(&capture, "in task");
     assert_eq!(task["request_id"], "r-1");
     assert_eq!(task["in_task"], true);
@@ -81,7 +87,10 @@ async fn spawn_carries_a_child_of_the_current_logger() {
     assert_eq!(grandchild["in_task"], true);
     let after = entry(&capture, "parent after task");
     assert_eq!(after["request_id"], "r-1");
-    assert!(after.get("in_task").is_none(), "the child changed its parent");
+    assert!(
+        after.get("in_task").is_none(),
+        "the child changed its parent"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -91,6 +100,8 @@ async fn spawn_runs_with_its_logger_after_the_parent_scope_ended() {
     let (release, released) = oneshot::channel::<()>();
 
     let p = parent.clone();
+    // The scope only spawns; the task's handle is awaited after it ended.
+    #[allow(clippy::async_yields_async)]
     let handle = loglayer::scope(parent.clone(), async move {
         loglayer::spawn(async move {
             released.await.unwrap();
@@ -126,6 +137,8 @@ async fn spawn_blocking_carries_a_child_of_the_current_logger() {
     let p = parent.clone();
 
     let (release, released) = oneshot::channel::<()>();
+    // The scope returns the late task's handle, awaited after it ended.
+    #[allow(clippy::async_yields_async)]
     let late = loglayer::scope(parent.clone(), async move {
         let p2 = p.clone();
         let now = loglayer::spawn_blocking(move || {
@@ -149,9 +162,18 @@ async fn spawn_blocking_carries_a_child_of_the_current_logger() {
     late.await.unwrap();
 
     let blocking = entry(&capture, "in blocking");
-    assert_eq!((blocking["request_id"].as_str(), blocking["blocking"].as_bool()), (Some("r-1"), Some(true)));
+    assert_eq!(
+        (
+            blocking["request_id"].as_str(),
+            blocking["blocking"].as_bool()
+        ),
+        (Some("r-1"), Some(true))
+    );
     let after = entry(&capture, "parent after blocking");
-    assert!(after.get("blocking").is_none(), "the child changed its parent");
+    assert!(
+        after.get("blocking").is_none(),
+        "the child changed its parent"
+    );
     let late = entry(&capture, "late blocking");
     assert_eq!(late["request_id"], "r-1");
     assert_eq!(late["late_blocking"], true);
@@ -191,7 +213,10 @@ fn blocking_pool_threads_keep_no_stale_logger() {
                 .map(|_| tokio::task::spawn_blocking(|| loglayer::try_current().is_none()))
                 .collect();
             for probe in probes {
-                assert!(probe.await.unwrap(), "round {round}: stale logger on a blocking thread");
+                assert!(
+                    probe.await.unwrap(),
+                    "round {round}: stale logger on a blocking thread"
+                );
             }
         }
     });
@@ -277,10 +302,16 @@ fn plain_spawns_do_not_inherit() {
                 })
                 .collect();
             for task in tasks {
-                assert!(task.await.unwrap(), "plain tokio::spawn inherited the logger");
+                assert!(
+                    task.await.unwrap(),
+                    "plain tokio::spawn inherited the logger"
+                );
             }
             let blocking = tokio::task::spawn_blocking(|| loglayer::try_current().is_none());
-            assert!(blocking.await.unwrap(), "plain spawn_blocking inherited the logger");
+            assert!(
+                blocking.await.unwrap(),
+                "plain spawn_blocking inherited the logger"
+            );
         }));
     }
 
@@ -306,8 +337,14 @@ fn default_logger_outside_scopes_and_in_plain_spawns() {
     assert!(loglayer::try_current().is_none());
     assert!(!loglayer::current().ptr_eq(&default));
     loglayer::set_default(default.clone());
-    assert!(loglayer::current().ptr_eq(&default), "set_default had no effect");
-    assert!(loglayer::try_current().is_none(), "set_default is not a scope");
+    assert!(
+        loglayer::current().ptr_eq(&default),
+        "set_default had no effect"
+    );
+    assert!(
+        loglayer::try_current().is_none(),
+        "set_default is not a scope"
+    );
 
     loglayer::info!(marker = "outside", "marked");
     loglayer::sync_scope(scoped.clone(), || {
@@ -354,12 +391,20 @@ fn default_logger_outside_scopes_and_in_plain_spawns() {
     };
     let mut on_default = markers(&default_capture, "default");
     on_default.sort();
-    assert_eq!(on_default, ["outside", "std thread", "tokio blocking", "tokio spawn"]);
+    assert_eq!(
+        on_default,
+        ["outside", "std thread", "tokio blocking", "tokio spawn"]
+    );
     let mut on_scoped = markers(&scoped_capture, "scoped");
     on_scoped.sort();
     assert_eq!(
         on_scoped,
-        ["loglayer blocking", "loglayer spawn", "loglayer thread", "sync scope"]
+        [
+            "loglayer blocking",
+            "loglayer spawn",
+            "loglayer thread",
+            "sync scope"
+        ]
     );
 
     // A second set_default replaces the first.
@@ -368,7 +413,10 @@ fn default_logger_outside_scopes_and_in_plain_spawns() {
     loglayer::set_default(other.clone());
     assert!(loglayer::current().ptr_eq(&other));
     loglayer::info!(marker = "after second set_default", "marked");
-    assert_eq!(markers(&other_capture, "other"), ["after second set_default"]);
+    assert_eq!(
+        markers(&other_capture, "other"),
+        ["after second set_default"]
+    );
     assert_eq!(markers(&default_capture, "default").len(), 4);
 }
 

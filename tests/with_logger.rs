@@ -153,7 +153,7 @@ impl fmt::Display for Name {
 async fn every_context_form(point: Point, name: Name) -> Point {
     log!(info, "context forms");
     // The attribute only borrowed the arguments: the body still owns them.
-    drop(name);
+    let _owned: Name = name;
     point
 }
 
@@ -301,7 +301,7 @@ impl std::error::Error for ShipError {
 }
 
 fn io_error() -> std::io::Error {
-    std::io::Error::new(std::io::ErrorKind::Other, "disk full")
+    std::io::Error::other("disk full")
 }
 
 #[with_logger(err, context(order = order))]

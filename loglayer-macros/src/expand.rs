@@ -217,14 +217,15 @@ fn logger_expr(args: &Args) -> TokenStream {
         let key = LitStr::new(&field.key.name, field.key.span);
         // Spanned on the user's expression, so a missing `Serialize`, `Debug`
         // or `Display` impl is reported there.
-        let (span, value) = match &field.value {
-            FieldValue::Arg(ident) => (ident.span(), quote!(ser(&#ident))),
-            FieldValue::Serialize(expr) => (expr.span(), quote!(ser(&(#expr)))),
-            FieldValue::Debug(expr) => (expr.span(), quote!(dbg(&(#expr)))),
-            FieldValue::Display(expr) => (expr.span(), quote!(disp(&(#expr)))),
+        let (span, wrap, value) = match &field.value {
+            FieldValue::Arg(ident) => (ident.span(), "ser", ident.to_token_stream()),
+            FieldValue::Serialize(expr) => (expr.span(), "ser", expr.to_token_stream()),
+            FieldValue::Debug(expr) => (expr.span(), "dbg", expr.to_token_stream()),
+            FieldValue::Display(expr) => (expr.span(), "disp", expr.to_token_stream()),
         };
+        let wrap = Ident::new(wrap, span);
         quote_spanned! {span=>
-            (#key, &::loglayer::__private::#value as &dyn ::loglayer::__private::FieldValue)
+            (#key, &::loglayer::__private::#wrap(&(#value)) as &dyn ::loglayer::__private::FieldValue)
         }
     });
     quote!({

@@ -162,7 +162,7 @@ use proc_macro::TokenStream;
 /// const fn f() {} // `#[with_logger]` cannot be used on a `const fn`
 /// ```
 ///
-/// ```compile_fail
+/// ```compile_fail,E0277
 /// struct NotSerialize;
 /// #[loglayer::with_logger(context(value))] // use `value = ?value` for Debug
 /// fn f(value: NotSerialize) {}

@@ -6,7 +6,7 @@ use std::io::{self, IsTerminal, Write};
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::{lock, with_buffer, Common, Transport};
+use super::{with_buffer, with_writer, Common, Transport};
 use crate::{Entry, Level};
 
 /// Writes each entry as one human-readable line, with **one `write_all` call
@@ -287,7 +287,7 @@ impl Transport for ConsoleTransport {
     fn write(&self, entry: &Entry<'_>) -> io::Result<()> {
         with_buffer(|buf| {
             self.render(entry, buf);
-            lock(&self.writer).write_all(buf)
+            with_writer(&self.writer, |w| w.write_all(buf))
         })
     }
 
@@ -304,7 +304,7 @@ impl Transport for ConsoleTransport {
     }
 
     fn flush(&self) -> io::Result<()> {
-        lock(&self.writer).flush()
+        with_writer(&self.writer, |w| w.flush())
     }
 }
 
