@@ -19,7 +19,10 @@ fn child(name: &str, level: Option<&str>) -> (String, String) {
     let out = cmd.output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "child {name} failed:\n{stdout}\n{stderr}");
+    assert!(
+        out.status.success(),
+        "child {name} failed:\n{stdout}\n{stderr}"
+    );
     (stdout, stderr)
 }
 
@@ -57,9 +60,15 @@ fn default_is_a_console_logger_at_info() {
     }
     let (stdout, _) = child("child_reports_levels", None);
     assert_eq!(enabled_line(&stdout), "info,warn,error,fatal");
-    assert!(stdout.contains("an info line") && stdout.contains("visible-info"), "{stdout}");
+    assert!(
+        stdout.contains("an info line") && stdout.contains("visible-info"),
+        "{stdout}"
+    );
     assert!(!stdout.contains("a debug line"), "{stdout}");
-    assert!(!stdout.contains("{\"time\""), "console format, not JSON: {stdout}");
+    assert!(
+        !stdout.contains("{\"time\""),
+        "console format, not JSON: {stdout}"
+    );
 }
 
 #[test]

@@ -737,3 +737,33 @@ fn err_with_debug_or_display_is_a_field_not_an_error() {
         assert_unique_keys(&line);
     }
 }
+
+#[test]
+fn field_shorthand_uses_the_variable_name() {
+    let capture = loglayer::transport::CaptureTransport::new();
+    let step = 3;
+    let items = vec!["a"];
+    let who = "ada";
+    loglayer::sync_scope(loglayer::LogLayer::new(capture.clone()), || {
+        loglayer::info!(step, ?items, %who, "shorthand");
+        loglayer::info!(step);
+    });
+    let e = capture.entries();
+    assert_eq!(e[0]["step"], 3);
+    assert_eq!(e[0]["items"], "[\"a\"]");
+    assert_eq!(e[0]["who"], "ada");
+    assert_eq!(e[0]["msg"], "shorthand");
+    assert_eq!(
+        (e[1]["step"].as_i64(), e[1]["msg"].as_str()),
+        (Some(3), Some(""))
+    );
+}
+
+#[test]
+fn a_logger_can_cross_catch_unwind() {
+    fn assert_unwind_safe<T: std::panic::UnwindSafe + std::panic::RefUnwindSafe>(_: &T) {}
+    let log = loglayer::LogLayer::new(loglayer::transport::CaptureTransport::new());
+    assert_unwind_safe(&log);
+    let r = std::panic::catch_unwind(|| log.info("inside catch_unwind"));
+    assert!(r.is_ok());
+}

@@ -2,8 +2,6 @@
 //! are removed — nothing evaluated, nothing sent — whatever the logger's level.
 //! CI runs this file with `cargo test --features max_level_warn --test static_max_level`.
 
-use std::cell::Cell;
-
 use loglayer::transport::CaptureTransport;
 use loglayer::{Level, LogLayer, STATIC_MAX_LEVEL};
 
@@ -12,7 +10,7 @@ use loglayer::{Level, LogLayer, STATIC_MAX_LEVEL};
 fn calls_below_the_ceiling_are_compiled_out() {
     assert_eq!(STATIC_MAX_LEVEL, Some(Level::Warn));
     let capture = CaptureTransport::new();
-    let evaluated = Cell::new(0);
+    let evaluated = std::cell::Cell::new(0);
     let touch = || {
         evaluated.set(evaluated.get() + 1);
         1
@@ -25,7 +23,11 @@ fn calls_below_the_ceiling_are_compiled_out() {
         loglayer::warn!(x = touch(), "kept");
         loglayer::error!(x = touch(), "kept");
     });
-    assert_eq!(evaluated.get(), 2, "only the warn and error calls evaluated their fields");
+    assert_eq!(
+        evaluated.get(),
+        2,
+        "only the warn and error calls evaluated their fields"
+    );
     assert_eq!(capture.messages(), ["kept", "kept"]);
 }
 

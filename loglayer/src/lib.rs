@@ -86,6 +86,7 @@
 //! | `key = ?value` | its `Debug` text |
 //! | `key = %value` | its `Display` text |
 //! | `"any.key" = value` | a key that is not an identifier |
+//! | `name` (or `?name`, `%name`) | shorthand for `name = name` |
 //! | `err = &error` | the entry's error, with its source chain |
 //!
 //! Nothing is evaluated or formatted when the level is disabled. The
@@ -113,6 +114,7 @@ mod logger;
 mod macros;
 pub mod plugin;
 pub mod transport;
+pub mod writer;
 
 pub use current::{
     current, scope, set_default, sync_scope, thread, try_current, Scoped, WithLogger,

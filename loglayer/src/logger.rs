@@ -58,6 +58,11 @@ pub struct LogLayer {
     pub(crate) inner: Arc<Inner>,
 }
 
+// A panic inside a log call never leaves a logger half-updated: every change
+// is one atomic store or swap. So a logger can be used across `catch_unwind`.
+impl std::panic::UnwindSafe for LogLayer {}
+impl std::panic::RefUnwindSafe for LogLayer {}
+
 pub(crate) struct Inner {
     config: Arc<Config>,
     levels: AtomicU8,
@@ -344,6 +349,12 @@ impl Inner {
             error: error.as_ref(),
             shape: &self.config.shape,
         };
+        for slot in &plugins {
+            let p = &*slot.plugin;
+            if !catch(p, "should_log", || p.should_log(&entry)).unwrap_or(false) {
+                return; // filtered or sampled out (a panic here also fails closed)
+            }
+        }
         for t in state.transports.iter() {
             if !accepts(&**t, level) {
                 continue;

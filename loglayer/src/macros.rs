@@ -12,6 +12,7 @@
 //! | `key = ?value` | its `Debug` text |
 //! | `key = %value` | its `Display` text |
 //! | `"any.key" = value` | a key that is not an identifier (also with `?`/`%`) |
+//! | `name`, `?name`, `%name` | shorthand for `name = name` (and its `?`/`%` forms) |
 //! | `err = &error` | attached as the entry's error (message and source chain), any [`AsError`](crate::AsError) |
 //!
 //! The message is optional (`info!(done = true)` has an empty message).
@@ -159,6 +160,16 @@ macro_rules! __log_fields {
     };
     ($ctx:tt [$($f:tt)*] $e:tt $k:ident = $v:expr $(, $($rest:tt)*)?) => {
         $crate::__log_fields!($ctx [$($f)* (::core::stringify!($k), $crate::__private::ser(&$v))] $e $($($rest)*)?)
+    };
+    // Shorthand: `name` is `name = name` (also `?name`, `%name`).
+    ($ctx:tt [$($f:tt)*] $e:tt ?$k:ident $(, $($rest:tt)*)?) => {
+        $crate::__log_fields!($ctx [$($f)* (::core::stringify!($k), $crate::__private::dbg(&$k))] $e $($($rest)*)?)
+    };
+    ($ctx:tt [$($f:tt)*] $e:tt %$k:ident $(, $($rest:tt)*)?) => {
+        $crate::__log_fields!($ctx [$($f)* (::core::stringify!($k), $crate::__private::disp(&$k))] $e $($($rest)*)?)
+    };
+    ($ctx:tt [$($f:tt)*] $e:tt $k:ident $(, $($rest:tt)*)?) => {
+        $crate::__log_fields!($ctx [$($f)* (::core::stringify!($k), $crate::__private::ser(&$k))] $e $($($rest)*)?)
     };
     // String-literal keys.
     ($ctx:tt [$($f:tt)*] $e:tt $k:literal = ?$v:expr $(, $($rest:tt)*)?) => {

@@ -10,6 +10,7 @@
 //! | [`on_before_data_out`](Plugin::on_before_data_out) | each entry | edits context, metadata and error in place |
 //! | [`on_before_message_out`](Plugin::on_before_message_out) | each entry | edits the message |
 //! | [`transform_log_level`](Plugin::transform_log_level) | each entry | `Some(level)` changes its level |
+//! | [`should_log`](Plugin::should_log) | each entry, once, after the above | `false` drops the entry (filters, sampling) |
 //! | [`should_send_to_logger`](Plugin::should_send_to_logger) | each entry × transport | `false` skips that transport |
 //!
 //! **Faults.** A hook that panics never reaches the caller: the panic is
@@ -17,8 +18,16 @@
 //! may hide data, so a panic *fails closed*: in `on_context_called` the call is
 //! ignored; in `on_metadata_called`, `on_before_data_out` and
 //! `on_before_message_out` the entry is dropped (and counted); in
-//! `should_send_to_logger` that transport is skipped; in `transform_log_level`
+//! `should_log` the entry is dropped; in `should_send_to_logger` that transport is skipped; in `transform_log_level`
 //! the level is kept.
+
+mod filter;
+mod redact;
+mod sample;
+
+pub use filter::Filter;
+pub use redact::Redact;
+pub use sample::Sample;
 
 use serde_json::{Map, Value};
 
@@ -95,6 +104,14 @@ pub trait Plugin: Send + Sync + 'static {
         None
     }
 
+    /// Return `false` to drop the entry entirely. Called once per entry, after
+    /// `transform_log_level` and before any transport — the place for filters
+    /// and sampling, whose decision must be the same for every transport.
+    fn should_log(&self, entry: &Entry<'_>) -> bool {
+        let _ = entry;
+        true
+    }
+
     /// Return `false` to keep the entry from the transport `transport_id`.
     fn should_send_to_logger(&self, transport_id: &str, entry: &Entry<'_>) -> bool {
         let _ = (transport_id, entry);
@@ -120,6 +137,9 @@ impl<P: Plugin + ?Sized> Plugin for std::sync::Arc<P> {
     }
     fn transform_log_level(&self, level: Level, data: &LogData, message: &str) -> Option<Level> {
         (**self).transform_log_level(level, data, message)
+    }
+    fn should_log(&self, entry: &Entry<'_>) -> bool {
+        (**self).should_log(entry)
     }
     fn should_send_to_logger(&self, transport_id: &str, entry: &Entry<'_>) -> bool {
         (**self).should_send_to_logger(transport_id, entry)
