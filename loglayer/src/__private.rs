@@ -21,8 +21,8 @@ pub struct CurrentRef(Arc<Inner>);
 /// The current logger if `level` is enabled on it. The macros call this
 /// before evaluating any argument.
 #[inline]
-pub fn enabled(level: Level) -> Option<CurrentRef> {
-    crate::current::current_if_enabled(level).map(CurrentRef)
+pub fn enabled(level: Level, target: &'static str) -> Option<CurrentRef> {
+    crate::current::current_if_enabled(level, target).map(CurrentRef)
 }
 
 /// Sends one macro call. Non-generic: one copy in the binary.

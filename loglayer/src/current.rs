@@ -24,7 +24,7 @@ use std::task::{Context, Poll};
 use arc_swap::ArcSwap;
 
 use crate::logger::Inner;
-use crate::transport::ConsoleTransport;
+use crate::transport::{ConsoleTransport, JsonTransport};
 use crate::{Level, LogLayer};
 
 thread_local! {
@@ -225,17 +225,24 @@ pub fn try_current() -> Option<LogLayer> {
 /// The logger a macro call should use, if `level` is enabled on it: the
 /// innermost scope's logger, else the default logger. Reading it is a
 /// thread-local access; an `Arc` is cloned only when the level is enabled.
-pub(crate) fn current_if_enabled(level: Level) -> Option<Arc<Inner>> {
+pub(crate) fn current_if_enabled(level: Level, target: &str) -> Option<Arc<Inner>> {
     let scoped = CURRENT.try_with(|c| {
         let c = c.try_borrow().ok()?;
         let logger = c.as_ref()?;
-        Some(logger.inner.is_enabled(level).then(|| logger.inner.clone()))
+        Some(
+            logger
+                .inner
+                .is_enabled_for(level, target)
+                .then(|| logger.inner.clone()),
+        )
     });
     match scoped {
         Ok(Some(found)) => found,
         _ => {
             let default = default_slot().load();
-            default.is_enabled(level).then(|| Arc::clone(&default))
+            default
+                .is_enabled_for(level, target)
+                .then(|| Arc::clone(&default))
         }
     }
 }
@@ -245,27 +252,50 @@ fn default_slot() -> &'static ArcSwap<Inner> {
     DEFAULT.get_or_init(|| ArcSwap::new(initial_default().inner))
 }
 
-/// The logger used before any `set_default`: a console logger on stdout at
-/// `info`, or at the level named by `LOGLAYER_LEVEL`.
+/// The logger used before any `set_default`: see [`from_env`].
 fn initial_default() -> LogLayer {
-    let level = match std::env::var("LOGLAYER_LEVEL") {
-        Ok(v) if !v.trim().is_empty() => match v.parse::<Level>() {
-            Ok(level) => level,
-            Err(e) => {
-                use std::io::Write;
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "loglayer: LOGLAYER_LEVEL: {e}; using info"
-                );
-                Level::Info
-            }
-        },
-        _ => Level::Info,
+    from_env()
+}
+
+/// A logger configured the way the default logger is, from the environment:
+///
+/// | variable | values | default |
+/// |---|---|---|
+/// | `LOGLAYER_LEVEL` | [`Directives`](crate::Directives): `info,my_crate::db=debug,hyper=warn` | `info` |
+/// | `LOGLAYER_FORMAT` | `console` (human, [`ConsoleTransport`]) or `json` (JSON lines, [`JsonTransport`]) | `console` |
+///
+/// Output goes to stdout. A malformed value prints one message on stderr and
+/// its default is used; this never panics.
+///
+/// ```
+/// // e.g. LOGLAYER_LEVEL=info,my_app::db=debug LOGLAYER_FORMAT=json ./my_app
+/// loglayer::set_default(loglayer::from_env());
+/// loglayer::info!("configured from the environment");
+/// ```
+pub fn from_env() -> LogLayer {
+    let builder = LogLayer::builder().directives(crate::Directives::from_env());
+    let json = match std::env::var("LOGLAYER_FORMAT") {
+        Err(std::env::VarError::NotPresent) => false,
+        Ok(f) if f.trim().eq_ignore_ascii_case("json") => true,
+        Ok(f) if f.trim().is_empty() || f.trim().eq_ignore_ascii_case("console") => false,
+        Ok(other) => {
+            crate::fault::config_problem(format_args!(
+                "LOGLAYER_FORMAT: unknown format {other:?}: expected json or console; using console"
+            ));
+            false
+        }
+        Err(std::env::VarError::NotUnicode(_)) => {
+            crate::fault::config_problem(format_args!(
+                "LOGLAYER_FORMAT is not valid UTF-8; using console"
+            ));
+            false
+        }
     };
-    LogLayer::builder()
-        .transport(ConsoleTransport::stdout())
-        .level(level)
-        .build()
+    if json {
+        builder.transport(JsonTransport::stdout()).build()
+    } else {
+        builder.transport(ConsoleTransport::stdout()).build()
+    }
 }
 
 fn default_logger() -> LogLayer {

@@ -87,3 +87,9 @@ pub(crate) fn entry_dropped(why: &str) {
     DROPPED.fetch_add(1, Ordering::Relaxed);
     report_once(&DROP_REPORTED, format_args!("an entry was dropped: {why}"));
 }
+
+/// A configuration value (an environment variable) was malformed: said once
+/// per problem on stderr; the caller falls back to defaults.
+pub(crate) fn config_problem(what: std::fmt::Arguments<'_>) {
+    let _ = writeln!(std::io::stderr(), "loglayer: {what}");
+}

@@ -104,6 +104,7 @@
 #[doc(hidden)]
 pub mod __private;
 mod current;
+mod directives;
 mod entry;
 mod error;
 mod fault;
@@ -121,6 +122,7 @@ pub use current::{
 };
 #[cfg(feature = "tokio")]
 pub use current::{spawn, spawn_blocking};
+pub use directives::{Directives, ParseDirectivesError};
 pub use entry::Entry;
 pub use error::{AsError, ErrorInfo, ErrorSerializer};
 pub use fault::{failures, Failures};

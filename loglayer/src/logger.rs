@@ -19,7 +19,7 @@ use crate::fields::{to_object, Context, FieldList};
 use crate::json;
 use crate::plugin::{LogData, Plugin};
 use crate::transport::Transport;
-use crate::Level;
+use crate::{Directives, Level};
 
 /// Bit of `Inner::levels` set by `disable_logging`.
 const DISABLED: u8 = 0b1000_0000;
@@ -65,6 +65,8 @@ impl std::panic::RefUnwindSafe for LogLayer {}
 
 pub(crate) struct Inner {
     config: Arc<Config>,
+    /// Per-target levels; `None` when only the level mask applies.
+    directives: Option<Arc<Directives>>,
     levels: AtomicU8,
     muted: AtomicU8,
     state: ArcSwap<State>,
@@ -208,8 +210,28 @@ impl Inner {
         ErrorInfo::capture(err, self.config.error_serializer.as_deref())
     }
 
+    /// Whether `level` passes for an entry without a target (the methods).
     #[inline]
     pub(crate) fn is_enabled(&self, level: Level) -> bool {
+        self.mask_allows(level)
+            && self
+                .directives
+                .as_ref()
+                .is_none_or(|d| d.enabled(None, level))
+    }
+
+    /// Whether `level` passes for an entry from `target` (the macros).
+    #[inline]
+    pub(crate) fn is_enabled_for(&self, level: Level, target: &str) -> bool {
+        self.mask_allows(level)
+            && self
+                .directives
+                .as_ref()
+                .is_none_or(|d| d.enabled(Some(target), level))
+    }
+
+    #[inline]
+    fn mask_allows(&self, level: Level) -> bool {
         let v = self.levels.load(Ordering::Relaxed);
         v & level.bit() != 0 && v & DISABLED == 0
     }
@@ -520,6 +542,7 @@ pub struct LogLayerBuilder {
     error_serializer: Option<Arc<ErrorSerializer>>,
     copy_msg_on_only_error: bool,
     muted: u8,
+    directives: Option<Directives>,
 }
 
 impl fmt::Debug for LogLayerBuilder {
@@ -551,6 +574,28 @@ impl LogLayerBuilder {
     /// Enables `level` and everything more severe (default: every level).
     pub fn level(mut self, level: Level) -> Self {
         self.level = Some(level);
+        self
+    }
+
+    /// Levels per target (module path), e.g. parsed from
+    /// `"info,my_crate::db=debug"`; see [`Directives`]. The macros record the
+    /// module path of each call as its target; the `LogLayer` methods use the
+    /// default level of the directives. `set_level` and friends still gate
+    /// every entry on top of them.
+    ///
+    /// ```
+    /// # use loglayer::{transport::CaptureTransport, Directives, LogLayer};
+    /// let capture = CaptureTransport::new();
+    /// let log = LogLayer::builder()
+    ///     .transport(capture.clone())
+    ///     .directives("warn,rust_out=debug".parse::<Directives>().unwrap())
+    ///     .build();
+    /// loglayer::sync_scope(log.clone(), || loglayer::debug!("doc-tests run in module rust_out"));
+    /// log.info("no target: the default, warn, applies");
+    /// assert_eq!(capture.len(), 1);
+    /// ```
+    pub fn directives(mut self, directives: Directives) -> Self {
+        self.directives = Some(directives);
         self
     }
 
@@ -641,7 +686,11 @@ impl LogLayerBuilder {
 
     /// The logger.
     pub fn build(self) -> LogLayer {
-        let mut levels = self.level.map_or(ALL_LEVELS, Level::mask_from);
+        let mut levels = match (self.level, &self.directives) {
+            (Some(level), _) => level.mask_from(),
+            (None, Some(d)) => d.most_verbose().map_or(0, Level::mask_from),
+            (None, None) => ALL_LEVELS,
+        };
         if !self.enabled {
             levels |= DISABLED;
         }
@@ -660,6 +709,7 @@ impl LogLayerBuilder {
                     error_serializer: self.error_serializer,
                     copy_msg_on_only_error: self.copy_msg_on_only_error,
                 }),
+                directives: self.directives.map(Arc::new),
                 levels: AtomicU8::new(levels),
                 muted: AtomicU8::new(self.muted),
                 state: ArcSwap::from_pointee(State {
@@ -705,6 +755,7 @@ impl LogLayer {
             error_serializer: None,
             copy_msg_on_only_error: false,
             muted: 0,
+            directives: None,
         }
     }
 
@@ -999,6 +1050,7 @@ impl LogLayer {
         LogLayer {
             inner: Arc::new(Inner {
                 config: inner.config.clone(),
+                directives: inner.directives.clone(),
                 levels: AtomicU8::new(inner.levels.load(Ordering::Relaxed)),
                 muted: AtomicU8::new(inner.muted.load(Ordering::Relaxed)),
                 state: ArcSwap::new(inner.state.load_full()),

@@ -130,7 +130,7 @@ macro_rules! __log {
         let __loglayer_level: $crate::Level = $level;
         if $crate::__private::statically_enabled(__loglayer_level) {
             if let ::core::option::Option::Some(__loglayer_logger) =
-                $crate::__private::enabled(__loglayer_level)
+                $crate::__private::enabled(__loglayer_level, ::core::module_path!())
             {
                 $crate::__log_fields!(
                     (__loglayer_logger, __loglayer_level) [] [] $($t)*
