@@ -13,6 +13,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::json;
+use crate::lazy::Lazy;
 
 #[derive(Clone, Debug)]
 struct Item {
@@ -213,9 +214,38 @@ pub(crate) struct Context {
     /// `"k":v,"k2":v2` — the fields as they appear flattened in a line.
     pub(crate) rendered: Vec<u8>,
     index: HashMap<Box<str>, (), BuildHasherDefault<Fnv>>,
+    /// Values computed for each entry (see [`crate::lazy`]), after `fields`.
+    pub(crate) lazies: Vec<(String, Lazy)>,
 }
 
 impl Context {
+    /// A context with lazy values besides the rendered fields. A key is never
+    /// in both.
+    pub(crate) fn with_lazies(mut fields: FieldList, lazies: Vec<(String, Lazy)>) -> Self {
+        if !lazies.is_empty() {
+            let mut kept = FieldList::new();
+            for (k, v) in fields.iter() {
+                if !lazies.iter().any(|(lk, _)| lk == k) {
+                    kept.push_raw(k, v);
+                }
+            }
+            fields = kept;
+        }
+        Context {
+            lazies,
+            ..Context::new(fields)
+        }
+    }
+
+    /// This context with its lazy values computed now (for one entry).
+    pub(crate) fn evaluate(&self) -> Context {
+        let mut fields = self.fields.clone();
+        for (k, l) in &self.lazies {
+            fields.push_with(k, |buf| l.write_json(buf));
+        }
+        Context::new(fields)
+    }
+
     pub(crate) fn new(fields: FieldList) -> Self {
         let mut rendered = Vec::new();
         let mut index = HashMap::default();
@@ -234,6 +264,7 @@ impl Context {
             fields,
             rendered,
             index,
+            lazies: Vec::new(),
         }
     }
 

@@ -110,6 +110,7 @@ mod error;
 mod fault;
 mod fields;
 mod json;
+mod lazy;
 mod level;
 mod logger;
 mod macros;
@@ -126,6 +127,7 @@ pub use directives::{Directives, ParseDirectivesError};
 pub use entry::Entry;
 pub use error::{AsError, ErrorInfo, ErrorSerializer};
 pub use fault::{failures, Failures};
+pub use lazy::{lazy, Lazy};
 pub use level::{Level, ParseLevelError, STATIC_MAX_LEVEL};
 pub use logger::{LogBuilder, LogLayer, LogLayerBuilder, OnlyOptions, RawEntry};
 

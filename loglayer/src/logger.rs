@@ -17,6 +17,7 @@ use crate::error::{AsError, ErrorInfo, ErrorSerializer};
 use crate::fault;
 use crate::fields::{to_object, Context, FieldList};
 use crate::json;
+use crate::lazy::Lazy;
 use crate::plugin::{LogData, Plugin};
 use crate::transport::Transport;
 use crate::{Directives, Level};
@@ -282,6 +283,13 @@ impl Inner {
             &EMPTY_CONTEXT
         } else {
             record.context.unwrap_or(&state.context)
+        };
+        let evaluated;
+        let context = if context.lazies.is_empty() {
+            context
+        } else {
+            evaluated = context.evaluate();
+            &evaluated
         };
 
         if state.has_plugins() {
@@ -939,12 +947,12 @@ impl LogLayer {
     /// assert_eq!(capture.entries()[0]["user"], 2);
     /// ```
     pub fn with_context(&self, value: impl Serialize) -> &Self {
-        let map = to_object(&value);
-        self.add_context_map(map);
+        let (map, lazies) = crate::lazy::to_object_deferring(&value);
+        self.add_context_map(map, lazies);
         self
     }
 
-    pub(crate) fn add_context_map(&self, map: Map<String, Value>) {
+    pub(crate) fn add_context_map(&self, map: Map<String, Value>, lazies: Vec<(String, Lazy)>) {
         let state = self.inner.state.load();
         let mut map = map;
         for slot in state.plugins.iter().filter(|p| p.enabled) {
@@ -955,24 +963,33 @@ impl LogLayer {
                 _ => return,
             }
         }
-        self.store_context(&FieldList::from_map(&map));
+        self.store_context(&FieldList::from_map(&map), lazies);
     }
 
     /// Adds already-rendered fields (from the macros) to the context.
     pub(crate) fn add_context_list(&self, list: &FieldList) {
         if self.inner.state.load().has_plugins() {
-            self.add_context_map(list.to_map());
+            self.add_context_map(list.to_map(), Vec::new());
         } else {
-            self.store_context(list);
+            self.store_context(list, Vec::new());
         }
     }
 
-    /// Merges fields into the context (plugins already ran).
-    fn store_context(&self, list: &FieldList) {
+    /// Merges fields and lazy values into the context (plugins already ran).
+    /// Later keys win, whether plain or lazy.
+    fn store_context(&self, list: &FieldList, lazies: Vec<(String, Lazy)>) {
         self.update(|s| {
             let mut fields = s.context.fields.clone();
             fields.extend(list);
-            s.context = Arc::new(Context::new(fields));
+            let mut all_lazies: Vec<(String, Lazy)> = s
+                .context
+                .lazies
+                .iter()
+                .filter(|(k, _)| !list.contains(k) && !lazies.iter().any(|(n, _)| n == k))
+                .cloned()
+                .collect();
+            all_lazies.extend(lazies.iter().cloned());
+            s.context = Arc::new(Context::with_lazies(fields, all_lazies));
         });
     }
 
@@ -992,7 +1009,12 @@ impl LogLayer {
     /// assert_eq!(log.get_context()["a"], 1);
     /// ```
     pub fn get_context(&self) -> Map<String, Value> {
-        self.inner.state.load().context.fields.to_map()
+        let context = &self.inner.state.load().context;
+        if context.lazies.is_empty() {
+            context.fields.to_map()
+        } else {
+            context.evaluate().fields.to_map()
+        }
     }
 
     /// Drops every context key.
@@ -1018,13 +1040,21 @@ impl LogLayer {
     /// ```
     pub fn clear_context_keys<K: AsRef<str>>(&self, keys: &[K]) -> &Self {
         self.update(|s| {
+            let dropped = |k: &str| keys.iter().any(|d| d.as_ref() == k);
             let mut fields = FieldList::new();
             for (k, v) in s.context.fields.iter() {
-                if !keys.iter().any(|d| d.as_ref() == k) {
+                if !dropped(k) {
                     fields.push_raw(k, v);
                 }
             }
-            s.context = Arc::new(Context::new(fields));
+            let lazies = s
+                .context
+                .lazies
+                .iter()
+                .filter(|(k, _)| !dropped(k))
+                .cloned()
+                .collect();
+            s.context = Arc::new(Context::with_lazies(fields, lazies));
         });
         self
     }
@@ -1385,6 +1415,7 @@ impl LogLayer {
 pub struct LogBuilder<'a> {
     logger: &'a LogLayer,
     metadata: FieldList,
+    lazies: Vec<(String, Lazy)>,
     error: Option<ErrorInfo>,
 }
 
@@ -1392,6 +1423,7 @@ impl fmt::Debug for LogBuilder<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LogBuilder")
             .field("metadata", &self.metadata)
+            .field("lazies", &self.lazies.len())
             .field("error", &self.error)
             .finish_non_exhaustive()
     }
@@ -1411,14 +1443,21 @@ impl<'a> LogBuilder<'a> {
         LogBuilder {
             logger,
             metadata: FieldList::new(),
+            lazies: Vec::new(),
             error: None,
         }
     }
 
     /// Adds metadata; keys already set are replaced.
     pub fn with_metadata(mut self, value: impl Serialize) -> Self {
-        for (k, v) in to_object(&value) {
+        let (map, lazies) = crate::lazy::to_object_deferring(&value);
+        for (k, v) in map {
+            self.lazies.retain(|(l, _)| *l != k);
             self.metadata.push_value(&k, &v);
+        }
+        for (k, l) in lazies {
+            self.lazies.retain(|(n, _)| *n != k);
+            self.lazies.push((k, l));
         }
         self
     }
@@ -1439,8 +1478,12 @@ impl<'a> LogBuilder<'a> {
     }
 
     /// Sends the entry at `level`.
-    pub fn log(self, level: Level, message: impl fmt::Display) {
+    pub fn log(mut self, level: Level, message: impl fmt::Display) {
         if self.logger.inner.is_enabled(level) {
+            // Lazy values run only now that the entry is known to be sent.
+            for (k, l) in &self.lazies {
+                self.metadata.push_with(k, |buf| l.write_json(buf));
+            }
             self.logger.inner.emit(Record {
                 level,
                 msg: Msg::Display(&message),
