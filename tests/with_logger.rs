@@ -599,3 +599,22 @@ async fn concurrent_tasks_each_see_their_own_context() {
     }
     assert!(logger.get_context().get("task").is_none());
 }
+
+#[test]
+fn async_fn_created_in_one_scope_and_polled_elsewhere_keeps_it_with_current_logger() {
+    use loglayer::WithLogger;
+
+    #[loglayer::with_logger]
+    async fn job() {
+        log!(info, "job ran");
+    }
+
+    let capture = loglayer::transport::CaptureTransport::new();
+    let outer = loglayer::LogLayer::new(capture.clone());
+    outer.with_context(serde_json::json!({"origin": "creator"}));
+    let fut = loglayer::sync_scope(outer, || job().with_current_logger());
+    futures::executor::block_on(fut); // polled outside the creating scope
+    let e = capture.entries();
+    assert_eq!(e.len(), 1);
+    assert_eq!(e[0]["origin"], "creator");
+}

@@ -38,6 +38,13 @@ use proc_macro::TokenStream;
 ///
 /// Inside the body, `log!(level, ...)` works without an import.
 ///
+/// **When the logger is taken.** A plain fn takes it when it is called. An
+/// `async fn` does nothing until its future is first polled, so it takes the
+/// current logger then — as `tracing`'s `#[instrument]` does. When you create
+/// such a future in one scope and poll it somewhere else (hand it to an
+/// executor, `tokio::spawn` it), pin the logger at creation with
+/// `loglayer::WithLogger::with_current_logger`, or use `loglayer::spawn`.
+///
 /// Supported: `async fn` and plain fns, methods (`self`, `&self`,
 /// `&mut self`), generics, where clauses, lifetimes, `impl Trait` arguments
 /// and returns, `?` and early `return`, and methods of `#[async_trait]`
