@@ -388,3 +388,16 @@ fn many_context_keys_render_in_insertion_order() {
     assert_eq!(keys, expected);
     assert_eq!(v["k07"], "meta");
 }
+
+#[test]
+fn metadata_nested_beyond_the_parser_limit_becomes_a_placeholder() {
+    let mut deep = json!("bottom");
+    for _ in 0..300 {
+        deep = json!({ "d": deep });
+    }
+    let (calls, log) = logger(|b| b);
+    log.with_metadata(&deep).info("deep");
+    let (_, v) = parse_line(&calls.lines()[0]);
+    assert_eq!(v["value"], "[unserializable: nested too deeply]");
+    assert_eq!(v["msg"], "deep");
+}

@@ -65,7 +65,7 @@ impl Directives {
         let target = target.into();
         self.targets.retain(|(t, _)| *t != target);
         self.targets.push((target, level));
-        self.targets.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        self.targets.sort_by_key(|t| std::cmp::Reverse(t.0.len()));
         self
     }
 

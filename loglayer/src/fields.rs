@@ -141,11 +141,13 @@ impl FieldList {
         list
     }
 
-    /// The fields as a JSON object (values parsed back).
+    /// The fields as a JSON object (values parsed back; a value nested too
+    /// deeply to parse becomes a placeholder).
     pub(crate) fn to_map(&self) -> Map<String, Value> {
         self.iter()
             .map(|(k, v)| {
-                let value = serde_json::from_str(v).unwrap_or(Value::Null);
+                let value =
+                    serde_json::from_str(v).unwrap_or_else(|_| Value::String(TOO_DEEP.to_owned()));
                 (k.to_owned(), value)
             })
             .collect()
@@ -157,6 +159,9 @@ impl fmt::Debug for FieldList {
         f.debug_map().entries(self.iter()).finish()
     }
 }
+
+/// Placeholder for a value nested deeper than the JSON parser's limit (128).
+pub(crate) const TOO_DEEP: &str = "[unserializable: nested too deeply]";
 
 /// Serializes any value into an object for context or metadata: an object
 /// stays as it is; anything else is kept under the key `value` (documented).
@@ -171,13 +176,12 @@ pub(crate) fn to_object<T: Serialize + ?Sized>(value: &T) -> Map<String, Value> 
             map.insert("value".to_owned(), other);
             map
         }
-        // `write_value` always produces valid JSON; keep the text if not.
+        // Valid JSON that serde_json will not parse back: nested deeper than
+        // its recursion limit. Never keep the raw text: plugins (redaction)
+        // could not see inside it.
         Err(_) => {
             let mut map = Map::new();
-            map.insert(
-                "value".to_owned(),
-                Value::String(String::from_utf8_lossy(&buf).into_owned()),
-            );
+            map.insert("value".to_owned(), Value::String(TOO_DEEP.to_owned()));
             map
         }
     }

@@ -48,8 +48,11 @@ pub(crate) const LAZY_PANIC_PLACEHOLDER: &str = "[lazy value panicked]";
 /// ```
 #[derive(Clone)]
 pub struct Lazy {
-    write: Arc<dyn Fn(&mut Vec<u8>) + Send + Sync>,
+    write: Arc<WriteFn>,
 }
+
+/// Appends the computed value as JSON.
+type WriteFn = dyn Fn(&mut Vec<u8>) + Send + Sync;
 
 /// Wraps a closure as a [`Lazy`] value.
 pub fn lazy<F, T>(f: F) -> Lazy
