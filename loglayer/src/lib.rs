@@ -116,6 +116,12 @@ mod logger;
 mod macros;
 pub mod plugin;
 pub mod transport;
+#[cfg(feature = "tower")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
+pub mod tower;
+#[cfg(any(feature = "log", feature = "tracing"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "log", feature = "tracing"))))]
+pub mod bridge;
 pub mod writer;
 
 pub use current::{
