@@ -125,7 +125,7 @@ pub mod bridge;
 pub mod writer;
 
 pub use current::{
-    current, scope, set_default, sync_scope, thread, try_current, Scoped, WithLogger,
+    current, from_env, scope, set_default, sync_scope, thread, try_current, Scoped, WithLogger,
 };
 #[cfg(feature = "tokio")]
 pub use current::{spawn, spawn_blocking};
