@@ -103,6 +103,9 @@
 
 #[doc(hidden)]
 pub mod __private;
+#[cfg(any(feature = "log", feature = "tracing"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "log", feature = "tracing"))))]
+pub mod bridge;
 mod current;
 mod directives;
 mod entry;
@@ -115,13 +118,10 @@ mod level;
 mod logger;
 mod macros;
 pub mod plugin;
-pub mod transport;
 #[cfg(feature = "tower")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
 pub mod tower;
-#[cfg(any(feature = "log", feature = "tracing"))]
-#[cfg_attr(docsrs, doc(cfg(any(feature = "log", feature = "tracing"))))]
-pub mod bridge;
+pub mod transport;
 pub mod writer;
 
 pub use current::{
