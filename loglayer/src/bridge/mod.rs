@@ -1,7 +1,172 @@
-//! Bridges from the `log` and `tracing` facades into loglayer, and from
-//! loglayer into `tracing`.
+//! Bridges between loglayer and the `log` and `tracing` facades.
+//!
+//! A service rarely logs only through its own code: its dependencies log
+//! through [`log`](https://docs.rs/log) or [`tracing`](https://docs.rs/tracing).
+//! These bridges route those records to [`current()`](crate::current), so a
+//! dependency's `log::warn!` or `tracing::info!` inside a request's
+//! [`scope`](crate::scope) carries that request's context.
+//!
+//! | bridge | feature | direction |
+//! |---|---|---|
+//! | [`LogBridge`] | `log` | `log` records → the current loglayer logger |
+//! | [`TracingLayer`] | `tracing` | `tracing` events (with span fields) → the current loglayer logger |
+//! | [`TracingTransport`] | `tracing` | loglayer entries → `tracing` events, for services that keep their subscriber |
+//!
+//! # From `log`
+//!
+//! Install once, at startup. `install` returns an error (never panics) when
+//! a `log` logger is already set.
+//!
+//! ```
+//! # #[cfg(feature = "log")] {
+//! use loglayer::{bridge::LogBridge, transport::CaptureTransport, LogLayer};
+//!
+//! LogBridge::install().expect("no other `log` logger installed");
+//!
+//! let capture = CaptureTransport::new();
+//! let request_logger = LogLayer::new(capture.clone());
+//! request_logger.with_context(serde_json::json!({"request_id": "7f3a"}));
+//! loglayer::sync_scope(request_logger, || {
+//!     log::warn!(target: "some_dependency", "pool exhausted"); // a dependency logging
+//! });
+//!
+//! let e = &capture.entries()[0];
+//! assert_eq!(e["msg"], "pool exhausted");
+//! assert_eq!(e["level"], "warn");
+//! assert_eq!(e["request_id"], "7f3a");
+//! assert_eq!(e["target"], "some_dependency");
+//! # }
+//! ```
+//!
+//! # From `tracing`
+//!
+//! Add [`TracingLayer`] to a `tracing_subscriber` registry; events go to the
+//! current loglayer logger with their fields as metadata and the fields of
+//! their spans as context.
+//!
+//! ```
+//! # #[cfg(feature = "tracing")] {
+//! use loglayer::{bridge::TracingLayer, transport::CaptureTransport, LogLayer};
+//! use tracing_subscriber::layer::SubscriberExt;
+//!
+//! let subscriber = tracing_subscriber::registry().with(TracingLayer::new());
+//! // At startup: tracing::subscriber::set_global_default(subscriber).unwrap();
+//! # let _ = &subscriber;
+//! # tracing::subscriber::with_default(subscriber, || {
+//! let capture = CaptureTransport::new();
+//! loglayer::sync_scope(LogLayer::new(capture.clone()), || {
+//!     let span = tracing::info_span!("order", order_id = 42);
+//!     let _enter = span.enter();
+//!     tracing::info!(sku = "B-12", "reserving");
+//! });
+//! let e = &capture.entries()[0];
+//! assert_eq!(e["msg"], "reserving");
+//! assert_eq!(e["order_id"], 42);   // span field: context
+//! assert_eq!(e["sku"], "B-12");    // event field: metadata
+//! # });
+//! # }
+//! ```
+//!
+//! # Into `tracing`
+//!
+//! [`TracingTransport`] is a [`Transport`](crate::transport::Transport) that
+//! re-emits every entry as a `tracing` event, for a service whose output
+//! already goes through a `tracing` subscriber.
+//!
+//! ```
+//! # #[cfg(feature = "tracing")] {
+//! use loglayer::{bridge::TracingTransport, LogLayer};
+//!
+//! let log = LogLayer::new(TracingTransport::new());
+//! log.with_metadata(serde_json::json!({"user": 7})).info("signed in");
+//! // → a tracing event at INFO, target "loglayer", message "signed in",
+//! //   field `fields` = {"user":7}
+//! # }
+//! ```
+//!
+//! # Logging while logging
+//!
+//! A bridge that feeds loglayer and a transport that feeds a facade can form a
+//! loop: `tracing` → [`TracingLayer`] → loglayer → [`TracingTransport`] →
+//! `tracing` → …, or `log` → [`LogBridge`] → loglayer → a transport whose
+//! writer calls `log::warn!` → … The bridges keep a per-thread record of what
+//! they are doing and break every such loop at its first turn:
+//!
+//! - [`TracingLayer`] ignores the events that [`TracingTransport`] emits
+//!   (other layers of the subscriber still see them), and events emitted while
+//!   it is already passing one event to loglayer;
+//! - [`TracingTransport`] skips entries that came from `tracing` through
+//!   [`TracingLayer`] (the subscriber already has them), and entries made
+//!   while it is already emitting one;
+//! - [`LogBridge`] ignores records logged while it is already passing a
+//!   record to loglayer, or while [`TracingTransport`] is emitting.
+//!
+//! Not passing back what came from the other side (an event emitted by
+//! [`TracingTransport`], an entry that came from [`TracingLayer`]) is the
+//! intended behaviour and is not counted; every other record, event or entry
+//! dropped this way is counted in
+//! [`failures()`](crate::failures)`.dropped_entries` and reported once on
+//! stderr. This comes on top of loglayer's own limit on nested log calls. The flags are
+//! set only for the duration of one synchronous call, so they never leak
+//! across an `.await` or to another task.
+
+use std::cell::Cell;
 
 #[cfg(feature = "log")]
 mod log;
 #[cfg(feature = "tracing")]
 mod tracing;
+
+#[cfg(feature = "log")]
+#[cfg_attr(docsrs, doc(cfg(feature = "log")))]
+pub use self::log::{InstallError, LogBridge};
+#[cfg(feature = "tracing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
+pub use self::tracing::{TracingLayer, TracingTransport};
+
+/// What the bridges are doing on this thread (bit set).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(dead_code)] // each flag is used only with some features
+pub(crate) enum Activity {
+    /// `LogBridge` is passing a `log` record to loglayer.
+    FromLog = 1,
+    /// `TracingLayer` is passing a `tracing` event to loglayer.
+    FromTracing = 2,
+    /// `TracingTransport` is emitting a `tracing` event.
+    ToTracing = 4,
+}
+
+thread_local! {
+    static ACTIVE: Cell<u8> = const { Cell::new(0) };
+}
+
+/// Whether any of `activities` is in progress on this thread. During thread
+/// teardown (thread-locals gone) reports `true`, so nothing is bridged then.
+pub(crate) fn active(activities: &[Activity]) -> bool {
+    let mask = activities.iter().fold(0u8, |m, a| m | *a as u8);
+    ACTIVE.try_with(|a| a.get() & mask != 0).unwrap_or(true)
+}
+
+/// Marks an activity as in progress until dropped (also on panic).
+pub(crate) struct ActiveGuard {
+    previous: u8,
+}
+
+impl ActiveGuard {
+    pub(crate) fn enter(activity: Activity) -> ActiveGuard {
+        let previous = ACTIVE
+            .try_with(|a| {
+                let p = a.get();
+                a.set(p | activity as u8);
+                p
+            })
+            .unwrap_or(0);
+        ActiveGuard { previous }
+    }
+}
+
+impl Drop for ActiveGuard {
+    fn drop(&mut self) {
+        let _ = ACTIVE.try_with(|a| a.set(self.previous));
+    }
+}

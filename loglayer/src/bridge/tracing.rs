@@ -1,1 +1,453 @@
-//! Placeholder: being written.
+//! [`TracingLayer`] (`tracing` events into the current loglayer logger) and
+//! [`TracingTransport`] (loglayer entries into `tracing`).
+
+use std::error::Error;
+use std::fmt;
+use std::io;
+
+use ::tracing_core::field::{Field, Visit};
+use ::tracing_core::span::{Attributes, Id, Record as SpanRecord};
+use ::tracing_core::{Event, Subscriber};
+use ::tracing_subscriber::layer::{Context as LayerContext, Layer};
+use ::tracing_subscriber::registry::LookupSpan;
+
+use super::{active, ActiveGuard, Activity};
+use crate::error::ErrorInfo;
+use crate::fields::{Context, FieldList};
+use crate::json;
+use crate::logger::{Inner, Meta, Msg, Record};
+use crate::transport::{Common, Transport};
+use crate::{Entry, Level, LogLayer};
+
+/// A [`tracing_subscriber::Layer`](::tracing_subscriber::Layer) that sends
+/// every `tracing` event to [`loglayer::current()`](crate::current): the
+/// innermost [`scope`](crate::scope)'s logger, else the default logger.
+///
+/// # What an entry holds
+///
+/// | from the event | becomes |
+/// |---|---|
+/// | the `message` field | the message |
+/// | the level | the level: `TRACE`→trace, `DEBUG`→debug, `INFO`→info, `WARN`→warn, `ERROR`→error |
+/// | the target | the metadata field `target`, and the entry's [`target`](crate::Entry::target), so per-target [`Directives`](crate::Directives) apply |
+/// | the module path | the metadata field `module` (when known) |
+/// | other fields | metadata: integers, floats, booleans and strings as JSON values, `?x` / `%x` / other values as their text |
+/// | the first field recorded as `&dyn Error` (`error = &e as &dyn std::error::Error`) | the entry's error, with its source chain (further ones: their `Display` text) |
+/// | fields of the event's span and its parents | **context** for this entry: the logger's context plus these fields (a child span's field wins over its parent's, a span field over the logger's context key); metadata still wins over context |
+///
+/// Event fields are added after `target` and `module`, so a field with one of
+/// those names wins. Keys equal to a reserved key (`time`, `level`, `msg`, the
+/// error field) are written with a leading underscore (see
+/// [`Entry`](crate::Entry)). Span fields are kept in the span's extensions
+/// when the span is created and updated by `Span::record`; like the rest of
+/// the context they are left out while the logger's context is
+/// [muted](crate::LogLayer::mute_context).
+///
+/// The layer never filters for the other layers of the subscriber: an event
+/// disabled on the current loglayer logger is only skipped here, before its
+/// fields are visited.
+///
+/// ```
+/// use loglayer::{bridge::TracingLayer, transport::CaptureTransport, LogLayer};
+/// use tracing_subscriber::layer::SubscriberExt;
+///
+/// let subscriber = tracing_subscriber::registry().with(TracingLayer::new());
+/// tracing::subscriber::with_default(subscriber, || {
+///     let capture = CaptureTransport::new();
+///     let log = LogLayer::new(capture.clone());
+///     log.with_context(serde_json::json!({"request_id": "r-1"}));
+///     loglayer::sync_scope(log, || {
+///         let span = tracing::info_span!("checkout", user = "ada");
+///         let _in_span = span.enter();
+///         tracing::warn!(attempt = 2, "card declined");
+///     });
+///
+///     let e = &capture.entries()[0];
+///     assert_eq!(e["level"], "warn");
+///     assert_eq!(e["msg"], "card declined");
+///     assert_eq!(e["request_id"], "r-1"); // the logger's context
+///     assert_eq!(e["user"], "ada");       // the span's fields
+///     assert_eq!(e["attempt"], 2);        // the event's fields
+/// });
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TracingLayer {
+    _private: (),
+}
+
+impl TracingLayer {
+    /// A layer; add it to a `tracing_subscriber` registry.
+    ///
+    /// ```
+    /// use tracing_subscriber::layer::SubscriberExt;
+    /// let subscriber = tracing_subscriber::registry().with(loglayer::bridge::TracingLayer::new());
+    /// # let _ = subscriber;
+    /// ```
+    pub const fn new() -> Self {
+        TracingLayer { _private: () }
+    }
+}
+
+/// A span's fields, in its extensions.
+struct SpanFields(FieldList);
+
+impl<S> Layer<S> for TracingLayer
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: LayerContext<'_, S>) {
+        let Some(span) = ctx.span(id) else { return };
+        let mut fields = FieldList::new();
+        attrs.record(&mut SpanVisitor(&mut fields));
+        if !fields.is_empty() {
+            span.extensions_mut().insert(SpanFields(fields));
+        }
+    }
+
+    fn on_record(&self, id: &Id, values: &SpanRecord<'_>, ctx: LayerContext<'_, S>) {
+        let Some(span) = ctx.span(id) else { return };
+        let mut extensions = span.extensions_mut();
+        if let Some(SpanFields(fields)) = extensions.get_mut::<SpanFields>() {
+            values.record(&mut SpanVisitor(fields));
+        } else {
+            let mut fields = FieldList::new();
+            values.record(&mut SpanVisitor(&mut fields));
+            if !fields.is_empty() {
+                extensions.insert(SpanFields(fields));
+            }
+        }
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: LayerContext<'_, S>) {
+        if active(&[Activity::ToTracing]) {
+            return; // emitted by TracingTransport: it came from loglayer
+        }
+        if active(&[Activity::FromTracing]) {
+            crate::fault::entry_dropped(
+                "a `tracing` event was emitted while the tracing layer was already forwarding one",
+            );
+            return;
+        }
+        let metadata = event.metadata();
+        let level = Level::from(*metadata.level());
+        let target = metadata.target();
+        let Some(logger) = crate::current::current_if_enabled(level, target) else {
+            return;
+        };
+        let _active = ActiveGuard::enter(Activity::FromTracing);
+
+        // Span fields, root first so a child's value wins. The extension
+        // guards are released before anything is emitted.
+        let mut span_fields = FieldList::new();
+        if let Some(scope) = ctx.event_scope(event) {
+            for span in scope.from_root() {
+                if let Some(SpanFields(fields)) = span.extensions().get::<SpanFields>() {
+                    span_fields.extend(fields);
+                }
+            }
+        }
+
+        let mut visitor = EventVisitor {
+            logger: &logger,
+            fields: FieldList::new(),
+            message: String::new(),
+            error: None,
+        };
+        visitor.fields.push_value("target", target);
+        if let Some(module) = metadata.module_path() {
+            visitor.fields.push_value("module", module);
+        }
+        event.record(&mut visitor);
+
+        let context = (!span_fields.is_empty()).then(|| {
+            let handle = LogLayer {
+                inner: logger.clone(),
+            };
+            let mut all = FieldList::from_map(&handle.get_context());
+            all.extend(&span_fields);
+            Context::new(all)
+        });
+        logger.emit(Record {
+            level,
+            msg: Msg::Display(&visitor.message),
+            meta: Meta::List(&visitor.fields),
+            error: visitor.error.as_ref(),
+            target: Some(target),
+            context: context.as_ref(),
+        });
+    }
+}
+
+/// Records span fields (errors as their `Display` text).
+struct SpanVisitor<'a>(&'a mut FieldList);
+
+impl Visit for SpanVisitor<'_> {
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.0.push_value(field.name(), &value);
+    }
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.0.push_value(field.name(), &value);
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.0.push_value(field.name(), &value);
+    }
+    fn record_i128(&mut self, field: &Field, value: i128) {
+        self.0.push_value(field.name(), &value);
+    }
+    fn record_u128(&mut self, field: &Field, value: u128) {
+        self.0.push_value(field.name(), &value);
+    }
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.0.push_value(field.name(), &value);
+    }
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.0.push_value(field.name(), value);
+    }
+    fn record_error(&mut self, field: &Field, value: &(dyn Error + 'static)) {
+        self.0.push_with(field.name(), |buf| {
+            json::write_display(buf, &|w| write!(w, "{value}"))
+        });
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.0.push_with(field.name(), |buf| {
+            json::write_display(buf, &|w| write!(w, "{value:?}"))
+        });
+    }
+}
+
+/// Records an event's fields: the message, metadata and the error.
+struct EventVisitor<'a> {
+    logger: &'a Inner,
+    fields: FieldList,
+    message: String,
+    error: Option<ErrorInfo>,
+}
+
+impl Visit for EventVisitor<'_> {
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        SpanVisitor(&mut self.fields).record_f64(field, value);
+    }
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        SpanVisitor(&mut self.fields).record_i64(field, value);
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        SpanVisitor(&mut self.fields).record_u64(field, value);
+    }
+    fn record_i128(&mut self, field: &Field, value: i128) {
+        SpanVisitor(&mut self.fields).record_i128(field, value);
+    }
+    fn record_u128(&mut self, field: &Field, value: u128) {
+        SpanVisitor(&mut self.fields).record_u128(field, value);
+    }
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        SpanVisitor(&mut self.fields).record_bool(field, value);
+    }
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "message" {
+            self.message.push_str(value);
+        } else {
+            SpanVisitor(&mut self.fields).record_str(field, value);
+        }
+    }
+    fn record_error(&mut self, field: &Field, value: &(dyn Error + 'static)) {
+        if self.error.is_none() {
+            self.error = Some(self.logger.capture_error(value));
+        } else {
+            SpanVisitor(&mut self.fields).record_error(field, value);
+        }
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        if field.name() == "message" {
+            // `tracing` passes the message's `format_args!` as `Debug`.
+            json::append_message(&mut self.message, format_args!("{value:?}"));
+        } else {
+            SpanVisitor(&mut self.fields).record_debug(field, value);
+        }
+    }
+}
+
+/// A [`Transport`] that re-emits every entry as a `tracing` event, for
+/// services whose output goes through a `tracing` subscriber they keep.
+///
+/// Each entry becomes one event with
+///
+/// - target `"loglayer"` (a `tracing` target must be known at compile time;
+///   filter on it in the subscriber),
+/// - the level mapped `trace`→`TRACE` … `error`→`ERROR`, and `fatal`→`ERROR`
+///   (`tracing` has no fatal level),
+/// - the entry's message as the event's message,
+/// - a field `fields` holding the entry's context, metadata and error as one
+///   JSON object (exactly the keys a [`JsonTransport`](crate::transport::JsonTransport)
+///   line has after `time`, `level` and `msg`), left out when there are none.
+///
+/// Entries that reached loglayer from `tracing` through [`TracingLayer`] are
+/// not sent back (the subscriber already has the original event), and entries
+/// logged while this transport is emitting are dropped and counted: see
+/// [logging while logging](crate::bridge#logging-while-logging).
+///
+/// ```
+/// use loglayer::{bridge::TracingTransport, LogLayer};
+///
+/// let log = LogLayer::new(TracingTransport::new());
+/// log.with_context(serde_json::json!({"request_id": "7f3a"}));
+/// log.warn("disk at 90%");
+/// // → tracing WARN event, target "loglayer": disk at 90% fields={"request_id":"7f3a"}
+/// ```
+#[derive(Debug)]
+pub struct TracingTransport {
+    common: Common,
+}
+
+impl Default for TracingTransport {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TracingTransport {
+    /// A transport with id `"tracing"` that accepts every level.
+    ///
+    /// ```
+    /// use loglayer::transport::Transport;
+    /// assert_eq!(loglayer::bridge::TracingTransport::new().id(), "tracing");
+    /// ```
+    pub fn new() -> Self {
+        TracingTransport {
+            common: Common::new("tracing"),
+        }
+    }
+
+    /// Sets the transport's id (see [`LogLayer::remove_transport`]).
+    ///
+    /// ```
+    /// use loglayer::transport::Transport;
+    /// let t = loglayer::bridge::TracingTransport::new().with_id("to-otel");
+    /// assert_eq!(t.id(), "to-otel");
+    /// ```
+    pub fn with_id(mut self, id: impl Into<String>) -> Self {
+        self.common.id = id.into();
+        self
+    }
+
+    /// Accepts only entries at `level` or more severe.
+    ///
+    /// ```
+    /// use loglayer::{transport::Transport, Level};
+    /// let t = loglayer::bridge::TracingTransport::new().with_level(Level::Warn);
+    /// assert_eq!(t.level(), Some(Level::Warn));
+    /// ```
+    pub fn with_level(mut self, level: Level) -> Self {
+        self.common.level = Some(level);
+        self
+    }
+
+    /// Turns this transport on or off.
+    ///
+    /// ```
+    /// use loglayer::transport::Transport;
+    /// let t = loglayer::bridge::TracingTransport::new();
+    /// t.set_enabled(false);
+    /// assert!(!t.enabled());
+    /// ```
+    pub fn set_enabled(&self, enabled: bool) {
+        self.common.set_enabled(enabled);
+    }
+}
+
+/// One `tracing::event!` per level: the level of a callsite is static.
+macro_rules! emit_at {
+    ($level:expr, $message:expr, $fields:expr) => {
+        match $fields {
+            Some(fields) => {
+                ::tracing::event!(target: "loglayer", $level, fields = %fields, "{}", $message)
+            }
+            None => ::tracing::event!(target: "loglayer", $level, "{}", $message),
+        }
+    };
+}
+
+impl Transport for TracingTransport {
+    fn write(&self, entry: &Entry<'_>) -> io::Result<()> {
+        if active(&[Activity::FromTracing]) {
+            return Ok(()); // came from tracing: the subscriber has it already
+        }
+        if active(&[Activity::ToTracing]) {
+            crate::fault::entry_dropped(
+                "an entry was logged while TracingTransport was emitting one into `tracing`",
+            );
+            return Ok(());
+        }
+        let _active = ActiveGuard::enter(Activity::ToTracing);
+
+        let mut object = Vec::with_capacity(128);
+        object.push(b'{');
+        entry.for_each_field(|key, value| {
+            if object.len() > 1 {
+                object.push(b',');
+            }
+            json::write_str(&mut object, key);
+            object.push(b':');
+            object.extend_from_slice(value.as_bytes());
+        });
+        object.push(b'}');
+        let fields = (object.len() > 2).then(|| String::from_utf8_lossy(&object));
+        let message = entry.message();
+        match entry.level() {
+            Level::Trace => emit_at!(::tracing::Level::TRACE, message, fields),
+            Level::Debug => emit_at!(::tracing::Level::DEBUG, message, fields),
+            Level::Info => emit_at!(::tracing::Level::INFO, message, fields),
+            Level::Warn => emit_at!(::tracing::Level::WARN, message, fields),
+            Level::Error | Level::Fatal => emit_at!(::tracing::Level::ERROR, message, fields),
+        }
+        Ok(())
+    }
+
+    fn id(&self) -> &str {
+        &self.common.id
+    }
+
+    fn level(&self) -> Option<Level> {
+        self.common.level
+    }
+
+    fn enabled(&self) -> bool {
+        self.common.enabled()
+    }
+}
+
+/// `tracing`'s levels are loglayer's first five, one to one.
+///
+/// ```
+/// assert_eq!(loglayer::Level::from(tracing::Level::WARN), loglayer::Level::Warn);
+/// ```
+impl From<::tracing::Level> for Level {
+    fn from(level: ::tracing::Level) -> Level {
+        match level {
+            ::tracing::Level::TRACE => Level::Trace,
+            ::tracing::Level::DEBUG => Level::Debug,
+            ::tracing::Level::INFO => Level::Info,
+            ::tracing::Level::WARN => Level::Warn,
+            _ => Level::Error, // ERROR (the constants are tracing's only levels)
+        }
+    }
+}
+
+/// loglayer's levels as `tracing` levels; `Fatal`, which `tracing` lacks,
+/// becomes `ERROR`.
+///
+/// ```
+/// use loglayer::Level;
+/// assert_eq!(tracing::Level::from(Level::Info), tracing::Level::INFO);
+/// assert_eq!(tracing::Level::from(Level::Fatal), tracing::Level::ERROR);
+/// ```
+impl From<Level> for ::tracing::Level {
+    fn from(level: Level) -> ::tracing::Level {
+        match level {
+            Level::Trace => ::tracing::Level::TRACE,
+            Level::Debug => ::tracing::Level::DEBUG,
+            Level::Info => ::tracing::Level::INFO,
+            Level::Warn => ::tracing::Level::WARN,
+            Level::Error | Level::Fatal => ::tracing::Level::ERROR,
+        }
+    }
+}
