@@ -3,7 +3,6 @@
 
 use std::error::Error;
 use std::fmt;
-use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -12,40 +11,40 @@ use crate::fields::FieldList;
 use crate::json;
 pub use crate::level::statically_enabled;
 pub use crate::logger::FieldValue;
-use crate::logger::{Inner, Meta, Msg, Record};
+use crate::logger::{Meta, Msg, Record};
 use crate::{Level, LogLayer};
 
-/// The logger a macro call resolved (see `enabled`).
-pub struct CurrentRef(Arc<Inner>);
-
-/// The current logger if `level` is enabled on it. The macros call this
-/// before evaluating any argument.
+/// Whether a macro call at `level` from `target` goes anywhere. The macros
+/// call this before evaluating any argument.
 #[inline]
-pub fn enabled(level: Level, target: &'static str) -> Option<CurrentRef> {
-    crate::current::current_if_enabled(level, target).map(CurrentRef)
+pub fn enabled(level: Level, target: &'static str) -> bool {
+    (crate::logger::any_logger_enables(level) || crate::current::default_ready_enables(level))
+        && crate::current::enabled(level, target)
 }
 
-/// Sends one macro call. Non-generic: one copy in the binary.
+/// Sends one macro call through the current logger. Non-generic: one copy in
+/// the binary.
 pub fn log(
-    logger: &CurrentRef,
     level: Level,
     target: &'static str,
     fields: &[(&str, &dyn FieldValue)],
     args: fmt::Arguments<'_>,
     error: Option<&dyn Error>,
 ) {
-    let info = error.map(|e| logger.0.capture_error(e));
-    logger.0.emit(Record {
-        level,
-        msg: Msg::Args(args),
-        meta: if fields.is_empty() {
-            Meta::None
-        } else {
-            Meta::Pairs(fields)
-        },
-        error: info.as_ref(),
-        target: Some(target),
-        context: None,
+    crate::current::with_current_inner(|logger| {
+        let info = error.map(|e| logger.capture_error(e));
+        logger.emit(Record {
+            level,
+            msg: Msg::Args(args),
+            meta: if fields.is_empty() {
+                Meta::None
+            } else {
+                Meta::Pairs(fields)
+            },
+            error: info.as_ref(),
+            target: Some(target),
+            context: None,
+        });
     });
 }
 

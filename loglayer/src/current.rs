@@ -18,7 +18,7 @@
 use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 use std::task::{Context, Poll};
 
 use arc_swap::ArcSwap;
@@ -28,42 +28,118 @@ use crate::transport::{ConsoleTransport, JsonTransport};
 use crate::{Level, LogLayer};
 
 thread_local! {
+    /// The innermost scope's logger. A log call reads it through a shared
+    /// borrow held for the whole call, so the macros never clone the `Arc`.
     static CURRENT: RefCell<Option<LogLayer>> = const { RefCell::new(None) };
+    /// Scopes entered *while* a log call on this thread holds that borrow
+    /// (a `Display` impl or a transport that enters a scope): they stack here,
+    /// innermost last, and readers look here first.
+    static OVERLAY: RefCell<Vec<Option<LogLayer>>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Swaps `slot` with the thread's current logger; swapping again restores.
-/// Returns false when the thread-local is gone (thread teardown).
-fn swap(slot: &mut Option<LogLayer>) -> bool {
-    CURRENT
-        .try_with(|c| match c.try_borrow_mut() {
-            Ok(mut cur) => {
-                std::mem::swap(&mut *cur, slot);
-                true
+/// How a guard put its logger in place, so it can take it back the same way.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Entered {
+    /// Swapped with `CURRENT`.
+    Slot,
+    /// Pushed on `OVERLAY` (re-entered from inside a log call).
+    Overlay,
+    /// The thread-locals are gone (thread teardown): nothing to undo.
+    No,
+}
+
+/// Makes `slot`'s logger current; `slot` then holds what it replaced.
+fn enter(slot: &mut Option<LogLayer>) -> Entered {
+    let swapped = CURRENT.try_with(|c| match c.try_borrow_mut() {
+        Ok(mut cur) => {
+            std::mem::swap(&mut *cur, slot);
+            true
+        }
+        Err(_) => false,
+    });
+    match swapped {
+        Ok(true) => Entered::Slot,
+        Ok(false) => {
+            let pushed = OVERLAY.try_with(|o| match o.try_borrow_mut() {
+                Ok(mut o) => {
+                    o.push(slot.take());
+                    true
+                }
+                Err(_) => false,
+            });
+            if pushed == Ok(true) {
+                Entered::Overlay
+            } else {
+                Entered::No
             }
-            Err(_) => false,
-        })
-        .unwrap_or(false)
+        }
+        Err(_) => Entered::No,
+    }
+}
+
+/// Undoes [`enter`]: puts the previous logger back and `slot` gets its own.
+fn leave(slot: &mut Option<LogLayer>, how: Entered) {
+    match how {
+        Entered::Slot => {
+            let _ = CURRENT.try_with(|c| {
+                if let Ok(mut cur) = c.try_borrow_mut() {
+                    std::mem::swap(&mut *cur, slot);
+                }
+            });
+        }
+        Entered::Overlay => {
+            let _ = OVERLAY.try_with(|o| {
+                if let Ok(mut o) = o.try_borrow_mut() {
+                    if let Some(top) = o.pop() {
+                        *slot = top;
+                    }
+                }
+            });
+        }
+        Entered::No => {}
+    }
+}
+
+/// Calls `f` with the innermost scope's logger (`None` outside every scope),
+/// without cloning it.
+pub(crate) fn with_current<R>(f: impl FnOnce(Option<&LogLayer>) -> R) -> R {
+    let overlay = OVERLAY
+        .try_with(|o| o.try_borrow().ok().and_then(|o| o.last().cloned()))
+        .ok()
+        .flatten();
+    if let Some(top) = overlay {
+        return f(top.as_ref());
+    }
+    let mut f = Some(f);
+    let result = CURRENT.try_with(|c| match c.try_borrow() {
+        Ok(cur) => f.take().map(|f| f(cur.as_ref())),
+        Err(_) => None,
+    });
+    match (result, f) {
+        (Ok(Some(r)), _) => r,
+        (_, Some(f)) => f(None),
+        // `f` ran but produced no value: impossible, `map` always yields one.
+        (_, None) => unreachable!("with_current: closure consumed"),
+    }
 }
 
 /// Puts a logger in the thread's slot until dropped, then restores the
 /// previous one (also during a panic).
 struct SlotGuard<'a> {
     slot: &'a mut Option<LogLayer>,
-    swapped: bool,
+    how: Entered,
 }
 
 impl<'a> SlotGuard<'a> {
     fn enter(slot: &'a mut Option<LogLayer>) -> Self {
-        let swapped = swap(slot);
-        SlotGuard { slot, swapped }
+        let how = enter(slot);
+        SlotGuard { slot, how }
     }
 }
 
 impl Drop for SlotGuard<'_> {
     fn drop(&mut self) {
-        if self.swapped {
-            swap(self.slot);
-        }
+        leave(self.slot, self.how);
     }
 }
 
@@ -73,22 +149,20 @@ impl Drop for SlotGuard<'_> {
 #[must_use = "the logger stays current only while the guard lives"]
 pub struct SyncGuard {
     slot: Option<LogLayer>,
-    swapped: bool,
+    how: Entered,
 }
 
 impl SyncGuard {
     pub(crate) fn enter(logger: LogLayer) -> Self {
         let mut slot = Some(logger);
-        let swapped = swap(&mut slot);
-        SyncGuard { slot, swapped }
+        let how = enter(&mut slot);
+        SyncGuard { slot, how }
     }
 }
 
 impl Drop for SyncGuard {
     fn drop(&mut self) {
-        if self.swapped {
-            swap(&mut self.slot);
-        }
+        leave(&mut self.slot, self.how);
     }
 }
 
@@ -216,39 +290,61 @@ pub fn current() -> LogLayer {
 /// assert!(loglayer::try_current().is_none());
 /// ```
 pub fn try_current() -> Option<LogLayer> {
-    CURRENT
-        .try_with(|c| c.try_borrow().ok().and_then(|c| c.clone()))
-        .ok()
-        .flatten()
+    with_current(|l| l.cloned())
 }
 
 /// The logger a macro call should use, if `level` is enabled on it: the
 /// innermost scope's logger, else the default logger. Reading it is a
 /// thread-local access; an `Arc` is cloned only when the level is enabled.
-pub(crate) fn current_if_enabled(level: Level, target: &str) -> Option<Arc<Inner>> {
-    let scoped = CURRENT.try_with(|c| {
-        let c = c.try_borrow().ok()?;
-        let logger = c.as_ref()?;
-        Some(
-            logger
-                .inner
-                .is_enabled_for(level, target)
-                .then(|| logger.inner.clone()),
-        )
-    });
-    match scoped {
-        Ok(Some(found)) => found,
-        _ => {
+#[cfg(any(feature = "log", feature = "tracing"))]
+pub(crate) fn current_if_enabled(level: Level, target: &str) -> Option<std::sync::Arc<Inner>> {
+    with_current(|l| match l {
+        Some(l) => l
+            .inner
+            .is_enabled_for(level, target)
+            .then(|| l.inner.clone()),
+        None => {
             let default = default_slot().load();
             default
                 .is_enabled_for(level, target)
-                .then(|| Arc::clone(&default))
+                .then(|| std::sync::Arc::clone(&default))
         }
-    }
+    })
 }
 
+/// Whether a macro call at `level` from `target` would be sent, without
+/// cloning anything: a thread-local read and an atomic load.
+#[inline]
+pub(crate) fn enabled(level: Level, target: &str) -> bool {
+    with_current(|l| match l {
+        Some(l) => l.inner.is_enabled_for(level, target),
+        None => default_slot().load().is_enabled_for(level, target),
+    })
+}
+
+/// Runs `f` on the current logger (scope or default), holding it borrowed
+/// rather than cloned for the duration.
+pub(crate) fn with_current_inner<R>(f: impl FnOnce(&Inner) -> R) -> R {
+    with_current(|l| match l {
+        Some(l) => f(&l.inner),
+        None => f(&default_slot().load()),
+    })
+}
+
+/// For the macros' level hint: builds the default logger if it does not exist
+/// yet (its levels count too), then asks the hint again.
+#[inline]
+pub(crate) fn default_ready_enables(level: Level) -> bool {
+    if DEFAULT.get().is_some() {
+        return false;
+    }
+    default_slot();
+    crate::logger::any_logger_enables(level)
+}
+
+static DEFAULT: OnceLock<ArcSwap<Inner>> = OnceLock::new();
+
 fn default_slot() -> &'static ArcSwap<Inner> {
-    static DEFAULT: OnceLock<ArcSwap<Inner>> = OnceLock::new();
     DEFAULT.get_or_init(|| ArcSwap::new(initial_default().inner))
 }
 

@@ -147,12 +147,10 @@ impl<'a> Entry<'a> {
         if !self.shape.flattened() {
             return false;
         }
+        // Flattened, the reserved keys are time/level/msg (flag computed once
+        // per context) and the error field (an O(1) lookup): no per-key scan.
         if !self.context.is_empty()
-            && self
-                .context
-                .fields
-                .iter()
-                .any(|(k, _)| self.shape.is_reserved(k))
+            && (self.context.has_fixed_reserved || self.context.contains(&self.shape.error_field))
         {
             return false;
         }
@@ -168,11 +166,18 @@ impl<'a> Entry<'a> {
         let mut out: Vec<(Cow<'a, str>, Out<'a>)> = Vec::new();
         let ctx = self.context.fields.iter();
         let meta = self.metadata;
+        // Metadata keys, hashed when there are many (no quadratic scan).
+        let meta_set: Option<std::collections::HashSet<&str>> =
+            (meta.len() > 8).then(|| meta.iter().map(|(k, _)| k).collect());
+        let in_meta = |k: &str| match &meta_set {
+            Some(set) => set.contains(k),
+            None => meta.contains(k),
+        };
         let same_name =
             shape.context_field.is_some() && shape.context_field == shape.metadata_field;
         match (&shape.context_field, &shape.metadata_field) {
             (None, None) => {
-                for (k, v) in ctx.filter(|(k, _)| !meta.contains(k)) {
+                for (k, v) in ctx.filter(|(k, _)| !in_meta(k)) {
                     out.push((Cow::Borrowed(k), Out::Raw(v)));
                 }
                 for (k, v) in meta.iter() {
@@ -180,7 +185,7 @@ impl<'a> Entry<'a> {
                 }
             }
             (Some(cname), _) if same_name => {
-                let mut obj: Vec<(&str, &str)> = ctx.filter(|(k, _)| !meta.contains(k)).collect();
+                let mut obj: Vec<(&str, &str)> = ctx.filter(|(k, _)| !in_meta(k)).collect();
                 obj.extend(meta.iter());
                 if !obj.is_empty() {
                     out.push((Cow::Borrowed(cname.as_str()), Out::Object(obj)));

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::Range;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -94,6 +95,11 @@ impl FieldList {
         if let Some(pos) = self.position(key) {
             self.items.remove(pos);
         }
+        self.append(key, write);
+    }
+
+    /// Adds `key` known not to be in the list yet.
+    fn append(&mut self, key: &str, write: impl FnOnce(&mut Vec<u8>)) {
         let ks = self.keys.len();
         self.keys.push_str(key);
         let vs = self.values.len();
@@ -110,14 +116,30 @@ impl FieldList {
     }
 
     /// Adds a serde value.
+    #[cfg(feature = "log")]
     pub(crate) fn push_value<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) {
         self.push_with(key, |buf| json::write_value(buf, value));
     }
 
-    /// Appends every field of `other` (later keys win).
+    /// Appends every field of `other` (later keys win), in time linear in
+    /// both lists.
     pub(crate) fn extend(&mut self, other: &FieldList) {
+        if other.len() > SMALL && !self.is_empty() {
+            let replaced: std::collections::HashSet<&str, BuildHasherDefault<Fnv>> =
+                other.iter().map(|(k, _)| k).collect();
+            let mut kept = FieldList::new();
+            for (k, v) in self.iter().filter(|(k, _)| !replaced.contains(k)) {
+                kept.append(k, |buf| buf.extend_from_slice(v.as_bytes()));
+            }
+            *self = kept;
+        } else if !self.is_empty() {
+            for (k, v) in other.iter() {
+                self.push_raw(k, v);
+            }
+            return;
+        }
         for (k, v) in other.iter() {
-            self.push_raw(k, v);
+            self.append(k, |buf| buf.extend_from_slice(v.as_bytes()));
         }
     }
 
@@ -136,7 +158,8 @@ impl FieldList {
     pub(crate) fn from_map(map: &Map<String, Value>) -> Self {
         let mut list = FieldList::new();
         for (k, v) in map {
-            list.push_value(k, v);
+            // A map's keys are unique: no duplicate scan.
+            list.append(k, |buf| json::write_value(buf, v));
         }
         list
     }
@@ -160,28 +183,24 @@ impl fmt::Debug for FieldList {
     }
 }
 
-/// Placeholder for a value nested deeper than the JSON parser's limit (128).
-pub(crate) const TOO_DEEP: &str = "[unserializable: nested too deeply]";
+use crate::json::TOO_DEEP;
 
 /// Serializes any value into an object for context or metadata: an object
 /// stays as it is; anything else is kept under the key `value` (documented).
 pub(crate) fn to_object<T: Serialize + ?Sized>(value: &T) -> Map<String, Value> {
-    let mut buf = Vec::new();
-    json::write_value(&mut buf, value);
-    match serde_json::from_slice::<Value>(&buf) {
-        Ok(Value::Object(map)) => map,
-        Ok(Value::Null) => Map::new(),
-        Ok(other) => {
+    // `to_value` keeps numbers exact and never re-parses text, so no depth
+    // limit of a parser applies here (too-deep values are caught when written).
+    let value = match catch_unwind(AssertUnwindSafe(|| serde_json::to_value(value))) {
+        Ok(Ok(v)) => v,
+        Ok(Err(e)) => Value::String(format!("[unserializable: {e}]")),
+        Err(_) => Value::String("[unserializable: panicked]".to_owned()),
+    };
+    match value {
+        Value::Object(map) => map,
+        Value::Null => Map::new(),
+        other => {
             let mut map = Map::new();
             map.insert("value".to_owned(), other);
-            map
-        }
-        // Valid JSON that serde_json will not parse back: nested deeper than
-        // its recursion limit. Never keep the raw text: plugins (redaction)
-        // could not see inside it.
-        Err(_) => {
-            let mut map = Map::new();
-            map.insert("value".to_owned(), Value::String(TOO_DEEP.to_owned()));
             map
         }
     }
@@ -220,6 +239,8 @@ pub(crate) struct Context {
     index: HashMap<Box<str>, (), BuildHasherDefault<Fnv>>,
     /// Values computed for each entry (see [`crate::lazy`]), after `fields`.
     pub(crate) lazies: Vec<(String, Lazy)>,
+    /// Whether a key is `time`, `level` or `msg` (always reserved in a line).
+    pub(crate) has_fixed_reserved: bool,
 }
 
 impl Context {
@@ -264,11 +285,15 @@ impl Context {
                 index.insert(k.into(), ());
             }
         }
+        let has_fixed_reserved = fields
+            .iter()
+            .any(|(k, _)| matches!(k, "time" | "level" | "msg"));
         Context {
             fields,
             rendered,
             index,
             lazies: Vec::new(),
+            has_fixed_reserved,
         }
     }
 

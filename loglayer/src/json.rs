@@ -8,6 +8,7 @@
 //! |---|---|
 //! | `f64`/`f32` NaN, +inf, -inf | `null`, as `JSON.stringify` writes them (JSON has no such numbers) |
 //! | a value whose `Serialize` fails (e.g. a map with non-string keys) | `"[unserializable: <serde error>]"` |
+//! | a value nested more than 100 levels deep | `"[unserializable: nested too deeply]"` |
 //! | a `Display`/`Debug` field that returns `fmt::Error` | `"[unprintable: fmt error]"` (text written before the error is dropped) |
 //! | a `Display`/`Debug` field that panics | `"[unprintable: panicked]"` |
 
@@ -33,7 +34,7 @@ impl serde_json::ser::Formatter for SafeFormatter {
         writer: &mut W,
         fragment: &str,
     ) -> std::io::Result<()> {
-        if fragment.bytes().any(|b| b == 0x7f || b == 0xE2) {
+        if fragment.bytes().any(|b| matches!(b, 0x7f | 0xC2 | 0xE2)) {
             let mut buf = Vec::with_capacity(fragment.len() + 8);
             write_str_contents(&mut buf, fragment);
             writer.write_all(&buf)
@@ -53,7 +54,14 @@ pub(crate) fn write_value<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
         value.serialize(&mut ser)
     }));
     match result {
-        Ok(Ok(())) => {}
+        Ok(Ok(())) => {
+            // Nesting needs two bytes a level, so only long values can be too
+            // deep for a reader (serde_json refuses more than 128 levels).
+            if out.len() - start > 2 * MAX_DEPTH && nesting_depth(&out[start..]) > MAX_DEPTH {
+                out.truncate(start);
+                write_str(out, TOO_DEEP);
+            }
+        }
         Ok(Err(e)) => {
             out.truncate(start);
             write_str(out, &format!("[unserializable: {e}]"));
@@ -63,6 +71,39 @@ pub(crate) fn write_value<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
             write_str(out, "[unserializable: panicked]");
         }
     }
+}
+
+/// Deepest nesting of a value that every common JSON reader accepts; deeper
+/// values are written as [`TOO_DEEP`].
+pub(crate) const MAX_DEPTH: usize = 100;
+
+/// Placeholder for a value nested deeper than [`MAX_DEPTH`].
+pub(crate) const TOO_DEEP: &str = "[unserializable: nested too deeply]";
+
+/// The maximum `[`/`{` nesting of JSON text (brackets inside strings ignored).
+fn nesting_depth(json: &[u8]) -> usize {
+    let (mut depth, mut max, mut in_str, mut escaped) = (0usize, 0usize, false, false);
+    for &b in json {
+        if in_str {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_str = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_str = true,
+            b'[' | b'{' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
 }
 
 /// Writes `s` as a JSON string literal (with quotes). Control characters are
@@ -91,13 +132,17 @@ static ESCAPE: [u8; 256] = {
     t[b'"' as usize] = b'"';
     t[b'\\' as usize] = b'\\';
     t[0x7f] = b'u';
+    // Lead bytes of C1 controls and of U+2028/U+2029: checked further.
+    t[0xC2] = b'm';
+    t[0xE2] = b'm';
     t
 };
 
 /// Writes the escaped contents of a JSON string (without quotes).
 ///
-/// Besides what JSON requires, DEL and the line/paragraph separators
-/// U+2028/U+2029 are escaped, so no reader splits the line on them.
+/// Besides what JSON requires, DEL, the C1 controls U+0080–U+009F (NEL among
+/// them) and the line/paragraph separators U+2028/U+2029 are escaped, so no
+/// reader — JSON or a Unicode line splitter — splits the line on them.
 pub(crate) fn write_str_contents(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
     let mut start = 0;
@@ -106,23 +151,37 @@ pub(crate) fn write_str_contents(out: &mut Vec<u8>, s: &str) {
         let b = bytes[i];
         let class = ESCAPE[b as usize];
         if class == 0 {
-            // U+2028 / U+2029 are E2 80 A8 / E2 80 A9.
-            if b == 0xE2
-                && i + 2 < bytes.len()
-                && bytes[i + 1] == 0x80
-                && (bytes[i + 2] == 0xA8 || bytes[i + 2] == 0xA9)
-            {
-                out.extend_from_slice(&bytes[start..i]);
+            i += 1;
+            continue;
+        }
+        if class == b'm' {
+            // A lead byte of something we may escape: C1 (C2 80..9F) or
+            // U+2028/U+2029 (E2 80 A8/A9). Anything else is copied.
+            let c1 = b == 0xC2 && matches!(bytes.get(i + 1), Some(0x80..=0x9F));
+            let sep = b == 0xE2
+                && bytes.get(i + 1) == Some(&0x80)
+                && matches!(bytes.get(i + 2), Some(0xA8 | 0xA9));
+            if !c1 && !sep {
+                i += 1;
+                continue;
+            }
+            out.extend_from_slice(&bytes[start..i]);
+            if c1 {
+                // For U+0080..U+009F the second byte equals the code point.
+                let cp = bytes[i + 1];
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX[(cp >> 4) as usize]);
+                out.push(HEX[(cp & 0xf) as usize]);
+                i += 2;
+            } else {
                 out.extend_from_slice(if bytes[i + 2] == 0xA8 {
                     b"\\u2028"
                 } else {
                     b"\\u2029"
                 });
                 i += 3;
-                start = i;
-                continue;
             }
-            i += 1;
+            start = i;
             continue;
         }
         out.extend_from_slice(&bytes[start..i]);
@@ -298,11 +357,17 @@ mod tests {
     #[test]
     fn escapes_controls_and_separators() {
         let mut out = Vec::new();
-        write_str(&mut out, "a\nb\"c\\\u{1b}[31m\u{7f}\u{2028}é");
+        write_str(
+            &mut out,
+            "a\nb\"c\\\u{1b}[31m\u{7f}\u{2028}é\u{85}\u{9f}\u{a0}",
+        );
         let s = std::str::from_utf8(&out).unwrap();
-        assert_eq!(s, r#""a\nb\"c\\\u001b[31m\u007f\u2028é""#);
+        assert_eq!(
+            s,
+            "\"a\\nb\\\"c\\\\\\u001b[31m\\u007f\\u2028é\\u0085\\u009f\u{a0}\""
+        );
         let back: String = serde_json::from_str(s).unwrap();
-        assert_eq!(back, "a\nb\"c\\\u{1b}[31m\u{7f}\u{2028}é");
+        assert_eq!(back, "a\nb\"c\\\u{1b}[31m\u{7f}\u{2028}é\u{85}\u{9f}\u{a0}");
     }
 
     #[test]

