@@ -5,11 +5,17 @@
 //! logger (see [`logger_expr`]):
 //!
 //! ```text
-//! child_of_current()                                   #[with_logger]
-//! logger_from(Borrow::<LogLayer>::borrow(&(EXPR)))     #[with_logger(logger = EXPR)]
-//! { let l = BASE; add_context(&l, &[("k", &ser(&(V)) as &dyn FieldValue), ..]); l }
-//!     with BASE = child_of_current() or LogLayer::child(Borrow::borrow(&(EXPR)))
+//! pending(None, &[])                                          #[with_logger]
+//! pending(None, &[("k", &ser(&(V)) as &dyn FieldValue), ..])  #[with_logger(context(k = V, ..))]
+//! ready(logger_from(Borrow::<LogLayer>::borrow(&(EXPR))))     #[with_logger(logger = EXPR)]
+//! pending(Some(Borrow::borrow(&(EXPR))), &[..])               #[with_logger(logger = EXPR, context(..))]
 //! ```
+//!
+//! `pending` records the parent (the current logger, or `EXPR`) and renders
+//! the context values at once; the child logger itself is built only when the
+//! body first logs or asks for `current()`, so a call that logs nothing
+//! allocates nothing. With `err`, `materialize(LOGGER)` builds it up front,
+//! because the report needs the very logger the body used.
 //!
 //! Input:
 //!
@@ -25,8 +31,8 @@
 //!
 //! ```text
 //! async fn ship(order: &Order) -> Result<(), ShipError> {
-//!     let __loglayer_logger: ::loglayer::LogLayer = LOGGER;
-//!     ::loglayer::scope(__loglayer_logger, async move {
+//!     let __loglayer_logger = LOGGER;
+//!     ::loglayer::__private::scope_slot(__loglayer_logger, async move {
 //!         if let Some(__loglayer_ret) = None::<Result<(), ShipError>> { return __loglayer_ret; }
 //!         #[allow(unused_imports)] use ::loglayer::log;
 //!         { BODY }
@@ -39,7 +45,7 @@
 //!
 //! ```text
 //! fn parse(input: &str) -> Config {
-//!     let __loglayer_guard = ::loglayer::__private::enter(LOGGER);
+//!     let __loglayer_guard = ::loglayer::__private::enter_slot(LOGGER);
 //!     #[allow(unused_imports)] use ::loglayer::log;
 //!     { BODY }
 //! }
@@ -55,7 +61,7 @@
 //! ends in `Box::pin(async move { .. })`. The logger is computed in the plain
 //! part (so `self` and the arguments are still reachable under their own
 //! names) and the async block runs in the scope:
-//! `Box::pin(::loglayer::scope(__loglayer_logger, async move { .. }))`.
+//! `Box::pin(::loglayer::__private::scope_slot(__loglayer_logger, async move { .. }))`.
 
 use proc_macro2::{Delimiter, Group, Ident, Span, TokenStream};
 use quote::{quote, quote_spanned, ToTokens};
@@ -194,26 +200,21 @@ fn argument_names(sig: &Signature) -> Vec<Ident> {
 /// starts. Context values are borrowed and recorded at once: nothing is moved
 /// or kept, so the body still owns every argument.
 fn logger_expr(args: &Args) -> TokenStream {
-    let base = match &args.logger {
-        None => quote!(::loglayer::__private::child_of_current()),
-        Some(expr) => {
-            // `LogLayer`, `&LogLayer` (and `Arc<LogLayer>`) all borrow as
-            // `&LogLayer`, so the caller's logger is never moved out.
-            let borrowed = quote_spanned! {expr.span()=>
-                ::core::borrow::Borrow::<::loglayer::LogLayer>::borrow(&(#expr))
-            };
-            if args.context.is_some() {
-                quote!(::loglayer::LogLayer::child(#borrowed))
-            } else {
-                quote!(::loglayer::__private::logger_from(#borrowed))
-            }
+    // `LogLayer`, `&LogLayer` (and `Arc<LogLayer>`) all borrow as `&LogLayer`,
+    // so the caller's logger is never moved out.
+    let borrowed = args.logger.as_ref().map(|expr| {
+        quote_spanned! {expr.span()=>
+            ::core::borrow::Borrow::<::loglayer::LogLayer>::borrow(&(#expr))
         }
+    });
+    if let (Some(borrowed), None) = (&borrowed, &args.context) {
+        return quote!(::loglayer::__private::ready(::loglayer::__private::logger_from(#borrowed)));
+    }
+    let base = match borrowed {
+        Some(b) => quote!(::core::option::Option::Some(#b)),
+        None => quote!(::core::option::Option::None),
     };
-    let fields = match &args.context {
-        Some(fields) if !fields.is_empty() => fields,
-        _ => return base,
-    };
-    let entries = fields.iter().map(|field| {
+    let entries = args.context.iter().flatten().map(|field| {
         let key = LitStr::new(&field.key.name, field.key.span);
         // Spanned on the user's expression, so a missing `Serialize`, `Debug`
         // or `Display` impl is reported there.
@@ -228,11 +229,8 @@ fn logger_expr(args: &Args) -> TokenStream {
             (#key, &::loglayer::__private::#wrap(&(#value)) as &dyn ::loglayer::__private::FieldValue)
         }
     });
-    quote!({
-        let __loglayer_logger: ::loglayer::LogLayer = #base;
-        ::loglayer::__private::add_context(&__loglayer_logger, &[#(#entries),*]);
-        __loglayer_logger
-    })
+    // A pending child: built only if the body logs or asks for `current()`.
+    quote!(::loglayer::__private::pending(#base, &[#(#entries),*]))
 }
 
 /// What every shape of function needs to build its new body.
@@ -248,22 +246,24 @@ impl Scope<'_> {
         let logger = &self.logger;
         let fake_return = fake_return(sig);
         let import = log_import();
-        let scoped = quote! {
-            ::loglayer::scope(__loglayer_logger, async move {
+        let body = quote! {
+            async move {
                 #fake_return
                 #import
                 #block
-            })
+            }
         };
         match self.err {
             None => quote! {
-                let __loglayer_logger: ::loglayer::LogLayer = #logger;
-                #scoped.await
+                let __loglayer_logger = #logger;
+                ::loglayer::__private::scope_slot(__loglayer_logger, #body).await
             },
             Some(err) => {
                 let report = self.report(err);
+                let scoped = quote!(::loglayer::scope(__loglayer_logger, #body));
                 quote! {
-                    let __loglayer_logger: ::loglayer::LogLayer = #logger;
+                    let __loglayer_logger: ::loglayer::LogLayer =
+                        ::loglayer::__private::materialize(#logger);
                     let __loglayer_err_logger = ::core::clone::Clone::clone(&__loglayer_logger);
                     let __loglayer_result = #scoped.await;
                     #report
@@ -278,7 +278,7 @@ impl Scope<'_> {
         let import = log_import();
         match self.err {
             None => quote! {
-                let __loglayer_guard = ::loglayer::__private::enter(#logger);
+                let __loglayer_guard = ::loglayer::__private::enter_slot(#logger);
                 #import
                 #block
             },
@@ -286,7 +286,8 @@ impl Scope<'_> {
                 let fake_return = fake_return(sig);
                 let report = self.report(err);
                 quote! {
-                    let __loglayer_logger: ::loglayer::LogLayer = #logger;
+                    let __loglayer_logger: ::loglayer::LogLayer =
+                        ::loglayer::__private::materialize(#logger);
                     let __loglayer_err_logger = ::core::clone::Clone::clone(&__loglayer_logger);
                     let __loglayer_guard = ::loglayer::__private::enter(__loglayer_logger);
                     #import
@@ -315,8 +316,8 @@ impl Scope<'_> {
         match self.err {
             None => quote! {
                 #(#before)*
-                let __loglayer_logger: ::loglayer::LogLayer = #logger;
-                #box_pin(::loglayer::scope(__loglayer_logger, #(#attrs)* async move {
+                let __loglayer_logger = #logger;
+                #box_pin(::loglayer::__private::scope_slot(__loglayer_logger, #(#attrs)* async move {
                     #import
                     #inner
                 }))
@@ -325,7 +326,8 @@ impl Scope<'_> {
                 let report = self.report(err);
                 quote! {
                     #(#before)*
-                    let __loglayer_logger: ::loglayer::LogLayer = #logger;
+                    let __loglayer_logger: ::loglayer::LogLayer =
+                        ::loglayer::__private::materialize(#logger);
                     let __loglayer_err_logger = ::core::clone::Clone::clone(&__loglayer_logger);
                     #box_pin(::loglayer::scope(__loglayer_logger, #(#attrs)* async move {
                         #import

@@ -121,12 +121,10 @@ use proc_macro::TokenStream;
 ///
 /// ```text
 /// async fn ship(order: &Order) -> Result<(), ShipError> {
-///     let __loglayer_logger: LogLayer = {
-///         let l = __private::child_of_current();
-///         __private::add_context(&l, &[("order_id", &__private::ser(&(order.id)))]);
-///         l
-///     };
-///     ::loglayer::scope(__loglayer_logger, async move {
+///     // The parent (the current logger) and the rendered context values;
+///     // the child logger is built only if the body logs or calls `current()`.
+///     let __loglayer_logger = __private::pending(None, &[("order_id", &__private::ser(&(order.id)))]);
+///     __private::scope_slot(__loglayer_logger, async move {
 ///         // an unreachable `return` of type `Result<(), ShipError>`, so `?`
 ///         // and `return` infer exactly as in the original body
 ///         use ::loglayer::log;
@@ -141,7 +139,7 @@ use proc_macro::TokenStream;
 ///
 /// ```text
 /// fn parse(input: &str) -> Config {
-///     let __loglayer_guard = __private::enter(LOGGER);
+///     let __loglayer_guard = __private::enter_slot(LOGGER);
 ///     use ::loglayer::log;
 ///     { BODY }
 /// }

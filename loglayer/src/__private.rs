@@ -6,8 +6,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-pub use crate::current::SyncGuard;
-use crate::fields::FieldList;
+pub use crate::current::{ScopeLogger, SyncGuard};
 use crate::json;
 pub use crate::level::statically_enabled;
 pub use crate::logger::FieldValue;
@@ -114,27 +113,43 @@ impl<T: fmt::Display + ?Sized> FieldValue for Disp<'_, T> {
     }
 }
 
-/// `#[with_logger]` without `logger = …`: a child of the current logger.
-pub fn child_of_current() -> LogLayer {
-    crate::current().child()
-}
-
 /// `#[with_logger(logger = expr)]`: accepts a `LogLayer` or `&LogLayer`.
 pub fn logger_from<L: std::borrow::Borrow<LogLayer>>(l: L) -> LogLayer {
     l.borrow().clone()
 }
 
-/// `#[with_logger(context(...))]`: adds rendered fields to the context.
-pub fn add_context(logger: &LogLayer, fields: &[(&'static str, &dyn FieldValue)]) {
-    let mut list = FieldList::new();
-    for (k, v) in fields {
-        list.push_with(k, |buf| v.write_json(buf));
-    }
-    logger.add_context_list(&list);
+/// `#[with_logger]` on a plain fn: makes `logger` current until the guard drops.
+pub fn enter(logger: LogLayer) -> SyncGuard {
+    SyncGuard::enter(ScopeLogger::Ready(logger))
+}
+
+/// `#[with_logger]`: a child of `base` (or of the current logger) with these
+/// context fields, built only when first needed.
+pub fn pending(base: Option<&LogLayer>, fields: &[(&'static str, &dyn FieldValue)]) -> ScopeLogger {
+    let parent = match base {
+        Some(b) => b.clone(),
+        None => crate::current(),
+    };
+    ScopeLogger::pending(parent, fields)
+}
+
+/// `#[with_logger(logger = expr)]`: that logger as it is.
+pub fn ready(logger: LogLayer) -> ScopeLogger {
+    ScopeLogger::Ready(logger)
+}
+
+/// The logger of a [`ScopeLogger`], built now if pending (`err` needs it).
+pub fn materialize(logger: ScopeLogger) -> LogLayer {
+    logger.into_logger()
+}
+
+/// `#[with_logger]` on an async fn: runs `fut` in the scope of `logger`.
+pub fn scope_slot<F: std::future::Future>(logger: ScopeLogger, fut: F) -> crate::Scoped<F> {
+    crate::current::scope_slot(logger, fut)
 }
 
 /// `#[with_logger]` on a plain fn: makes `logger` current until the guard drops.
-pub fn enter(logger: LogLayer) -> SyncGuard {
+pub fn enter_slot(logger: ScopeLogger) -> SyncGuard {
     SyncGuard::enter(logger)
 }
 

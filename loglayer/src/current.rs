@@ -23,18 +23,157 @@ use std::task::{Context, Poll};
 
 use arc_swap::ArcSwap;
 
-use crate::logger::Inner;
+use crate::fields::FieldList;
+use crate::logger::{FieldValue, Inner};
 use crate::transport::{ConsoleTransport, JsonTransport};
 use crate::{Level, LogLayer};
 
 thread_local! {
     /// The innermost scope's logger. A log call reads it through a shared
     /// borrow held for the whole call, so the macros never clone the `Arc`.
-    static CURRENT: RefCell<Option<LogLayer>> = const { RefCell::new(None) };
+    static CURRENT: RefCell<Option<ScopeLogger>> = const { RefCell::new(None) };
     /// Scopes entered *while* a log call on this thread holds that borrow
     /// (a `Display` impl or a transport that enters a scope): they stack here,
     /// innermost last, and readers look here first.
-    static OVERLAY: RefCell<Vec<Option<LogLayer>>> = const { RefCell::new(Vec::new()) };
+    static OVERLAY: RefCell<Vec<Option<ScopeLogger>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// What a scope makes current: a logger, or the recipe for a child logger
+/// that is built only when something needs it (a log call, `current()`).
+///
+/// `#[with_logger]` scopes start `Pending`: entering one costs a clone of the
+/// parent handle and a copy of the rendered context fields, with no
+/// allocation for a few short fields; a function that never logs never builds
+/// its child. Not public API.
+#[doc(hidden)]
+pub enum ScopeLogger {
+    /// A logger, current as it is.
+    Ready(LogLayer),
+    /// A child of `parent` with extra context fields, not built yet.
+    Pending(Pending),
+}
+
+/// See [`ScopeLogger::Pending`].
+#[doc(hidden)]
+pub struct Pending {
+    parent: LogLayer,
+    fields: PackedFields,
+}
+
+impl ScopeLogger {
+    /// A pending child of `parent` with `fields` (rendered now).
+    pub(crate) fn pending(parent: LogLayer, fields: &[(&str, &dyn FieldValue)]) -> Self {
+        ScopeLogger::Pending(Pending {
+            parent,
+            fields: PackedFields::pack(fields),
+        })
+    }
+
+    /// The logger, built now if pending.
+    pub(crate) fn into_logger(self) -> LogLayer {
+        match self {
+            ScopeLogger::Ready(l) => l,
+            ScopeLogger::Pending(p) => {
+                let child = p.parent.child();
+                if !p.fields.is_empty() {
+                    let mut list = FieldList::new();
+                    p.fields.for_each(|k, v| list.push_raw(k, v));
+                    child.add_context_list(&list);
+                }
+                child
+            }
+        }
+    }
+
+    /// The logger whose levels and transports apply (a pending child has its
+    /// parent's).
+    fn levels_of(&self) -> &LogLayer {
+        match self {
+            ScopeLogger::Ready(l) => l,
+            ScopeLogger::Pending(p) => &p.parent,
+        }
+    }
+
+    fn is_pending(&self) -> bool {
+        matches!(self, ScopeLogger::Pending(_))
+    }
+}
+
+impl std::fmt::Debug for ScopeLogger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ScopeLogger::Ready(l) => f.debug_tuple("Ready").field(l).finish(),
+            ScopeLogger::Pending(p) => f.debug_tuple("Pending").field(&p.parent).finish(),
+        }
+    }
+}
+
+/// Context fields rendered as `[key len][key][value len][value JSON]…`,
+/// inline when short.
+enum PackedFields {
+    Inline { len: u8, buf: [u8; PACKED_INLINE] },
+    Heap(Vec<u8>),
+}
+
+const PACKED_INLINE: usize = 96;
+
+impl PackedFields {
+    fn pack(fields: &[(&str, &dyn FieldValue)]) -> Self {
+        if fields.is_empty() {
+            return PackedFields::Inline {
+                len: 0,
+                buf: [0; PACKED_INLINE],
+            };
+        }
+        crate::transport::with_buffer(|scratch| {
+            for (k, v) in fields {
+                scratch.extend_from_slice(&(k.len() as u32).to_le_bytes());
+                scratch.extend_from_slice(k.as_bytes());
+                let at = scratch.len();
+                scratch.extend_from_slice(&[0; 4]);
+                v.write_json(scratch);
+                let n = (scratch.len() - at - 4) as u32;
+                scratch[at..at + 4].copy_from_slice(&n.to_le_bytes());
+            }
+            if scratch.len() <= PACKED_INLINE {
+                let mut buf = [0; PACKED_INLINE];
+                buf[..scratch.len()].copy_from_slice(scratch);
+                PackedFields::Inline {
+                    len: scratch.len() as u8,
+                    buf,
+                }
+            } else {
+                PackedFields::Heap(scratch.clone())
+            }
+        })
+    }
+
+    fn bytes(&self) -> &[u8] {
+        match self {
+            PackedFields::Inline { len, buf } => &buf[..*len as usize],
+            PackedFields::Heap(v) => v,
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.bytes().is_empty()
+    }
+
+    fn for_each(&self, mut f: impl FnMut(&str, &str)) {
+        let mut rest = self.bytes();
+        let take = |rest: &mut &[u8]| -> Option<String> {
+            let n = u32::from_le_bytes(rest.get(..4)?.try_into().ok()?) as usize;
+            let s = std::str::from_utf8(rest.get(4..4 + n)?).ok()?.to_owned();
+            *rest = &rest[4 + n..];
+            Some(s)
+        };
+        while !rest.is_empty() {
+            match (take(&mut rest), take(&mut rest)) {
+                (Some(k), Some(v)) => f(&k, &v),
+                _ => break,
+            }
+        }
+    }
 }
 
 /// How a guard put its logger in place, so it can take it back the same way.
@@ -49,7 +188,7 @@ enum Entered {
 }
 
 /// Makes `slot`'s logger current; `slot` then holds what it replaced.
-fn enter(slot: &mut Option<LogLayer>) -> Entered {
+fn enter(slot: &mut Option<ScopeLogger>) -> Entered {
     let swapped = CURRENT.try_with(|c| match c.try_borrow_mut() {
         Ok(mut cur) => {
             std::mem::swap(&mut *cur, slot);
@@ -60,6 +199,11 @@ fn enter(slot: &mut Option<LogLayer>) -> Entered {
     match swapped {
         Ok(true) => Entered::Slot,
         Ok(false) => {
+            // Readers of the overlay clone its top, so it holds ready
+            // loggers only.
+            if slot.as_ref().is_some_and(ScopeLogger::is_pending) {
+                *slot = slot.take().map(|s| ScopeLogger::Ready(s.into_logger()));
+            }
             let pushed = OVERLAY.try_with(|o| match o.try_borrow_mut() {
                 Ok(mut o) => {
                     o.push(slot.take());
@@ -78,7 +222,7 @@ fn enter(slot: &mut Option<LogLayer>) -> Entered {
 }
 
 /// Undoes [`enter`]: puts the previous logger back and `slot` gets its own.
-fn leave(slot: &mut Option<LogLayer>, how: Entered) {
+fn leave(slot: &mut Option<ScopeLogger>, how: Entered) {
     match how {
         Entered::Slot => {
             let _ = CURRENT.try_with(|c| {
@@ -101,14 +245,36 @@ fn leave(slot: &mut Option<LogLayer>, how: Entered) {
 }
 
 /// Calls `f` with the innermost scope's logger (`None` outside every scope),
-/// without cloning it.
+/// without cloning it. A pending logger is built first.
 pub(crate) fn with_current<R>(f: impl FnOnce(Option<&LogLayer>) -> R) -> R {
+    let _ = CURRENT.try_with(|c| {
+        let pending = c
+            .try_borrow()
+            .is_ok_and(|cur| cur.as_ref().is_some_and(ScopeLogger::is_pending));
+        if pending {
+            if let Ok(mut cur) = c.try_borrow_mut() {
+                *cur = cur.take().map(|s| ScopeLogger::Ready(s.into_logger()));
+            }
+        }
+    });
+    with_slot(|s| f(s.map(ScopeLogger::levels_of)))
+}
+
+/// Calls `f` with the innermost scope's slot as it is (pending or not).
+fn with_slot<R>(f: impl FnOnce(Option<&ScopeLogger>) -> R) -> R {
     let overlay = OVERLAY
-        .try_with(|o| o.try_borrow().ok().and_then(|o| o.last().cloned()))
+        .try_with(|o| {
+            o.try_borrow().ok().and_then(|o| {
+                o.last().map(|top| match top {
+                    Some(ScopeLogger::Ready(l)) => Some(l.clone()),
+                    _ => None,
+                })
+            })
+        })
         .ok()
         .flatten();
     if let Some(top) = overlay {
-        return f(top.as_ref());
+        return f(top.map(ScopeLogger::Ready).as_ref());
     }
     let mut f = Some(f);
     let result = CURRENT.try_with(|c| match c.try_borrow() {
@@ -119,19 +285,19 @@ pub(crate) fn with_current<R>(f: impl FnOnce(Option<&LogLayer>) -> R) -> R {
         (Ok(Some(r)), _) => r,
         (_, Some(f)) => f(None),
         // `f` ran but produced no value: impossible, `map` always yields one.
-        (_, None) => unreachable!("with_current: closure consumed"),
+        (_, None) => unreachable!("with_slot: closure consumed"),
     }
 }
 
 /// Puts a logger in the thread's slot until dropped, then restores the
 /// previous one (also during a panic).
 struct SlotGuard<'a> {
-    slot: &'a mut Option<LogLayer>,
+    slot: &'a mut Option<ScopeLogger>,
     how: Entered,
 }
 
 impl<'a> SlotGuard<'a> {
-    fn enter(slot: &'a mut Option<LogLayer>) -> Self {
+    fn enter(slot: &'a mut Option<ScopeLogger>) -> Self {
         let how = enter(slot);
         SlotGuard { slot, how }
     }
@@ -148,12 +314,12 @@ impl Drop for SlotGuard<'_> {
 #[doc(hidden)]
 #[must_use = "the logger stays current only while the guard lives"]
 pub struct SyncGuard {
-    slot: Option<LogLayer>,
+    slot: Option<ScopeLogger>,
     how: Entered,
 }
 
 impl SyncGuard {
-    pub(crate) fn enter(logger: LogLayer) -> Self {
+    pub(crate) fn enter(logger: ScopeLogger) -> Self {
         let mut slot = Some(logger);
         let how = enter(&mut slot);
         SyncGuard { slot, how }
@@ -179,7 +345,7 @@ pin_project_lite::pin_project! {
     /// `Scoped<F>` is `Send`/`Sync`/`Unpin` exactly when `F` is.
     #[must_use = "futures do nothing unless polled"]
     pub struct Scoped<F> {
-        logger: Option<LogLayer>,
+        logger: Option<ScopeLogger>,
         #[pin]
         future: Option<F>,
     }
@@ -246,6 +412,11 @@ impl<F> std::fmt::Debug for Scoped<F> {
 /// assert_eq!(capture.entries()[0]["request_id"], "r-1");
 /// ```
 pub fn scope<F: Future>(logger: LogLayer, fut: F) -> Scoped<F> {
+    scope_slot(ScopeLogger::Ready(logger), fut)
+}
+
+/// [`scope`] with a possibly pending logger (`#[with_logger]`).
+pub(crate) fn scope_slot<F: Future>(logger: ScopeLogger, fut: F) -> Scoped<F> {
     Scoped {
         logger: Some(logger),
         future: Some(fut),
@@ -269,7 +440,7 @@ pub fn scope<F: Future>(logger: LogLayer, fut: F) -> Scoped<F> {
 /// assert!(loglayer::try_current().is_none());
 /// ```
 pub fn sync_scope<R>(logger: LogLayer, f: impl FnOnce() -> R) -> R {
-    let _guard = SyncGuard::enter(logger);
+    let _guard = SyncGuard::enter(ScopeLogger::Ready(logger));
     f()
 }
 
@@ -316,8 +487,9 @@ pub(crate) fn current_if_enabled(level: Level, target: &str) -> Option<std::sync
 /// cloning anything: a thread-local read and an atomic load.
 #[inline]
 pub(crate) fn enabled(level: Level, target: &str) -> bool {
-    with_current(|l| match l {
-        Some(l) => l.inner.is_enabled_for(level, target),
+    // A pending child has its parent's levels: no need to build it to answer.
+    with_slot(|s| match s {
+        Some(s) => s.levels_of().inner.is_enabled_for(level, target),
         None => default_slot().load().is_enabled_for(level, target),
     })
 }
