@@ -70,8 +70,13 @@ impl<T: Serialize + ?Sized> SerializeField for T {
     }
 }
 
-/// `k = value`: serialized with serde.
-pub struct Ser<'a, T: ?Sized>(&'a T);
+/// `k = value`: serialized with serde. The writer is captured by [`ser`], so
+/// the `FieldValue` impl has no bound of its own and a value that is not
+/// `Serialize` gives exactly one error (at `ser`).
+pub struct Ser<'a, T: ?Sized> {
+    value: &'a T,
+    write: fn(&T, &mut Vec<u8>),
+}
 /// `k = ?value`: its `Debug` text.
 pub struct Dbg<'a, T: ?Sized>(&'a T);
 /// `k = %value`: its `Display` text.
@@ -80,7 +85,10 @@ pub struct Disp<'a, T: ?Sized>(&'a T);
 /// Wraps a `Serialize` value as a field.
 #[inline]
 pub fn ser<T: SerializeField + ?Sized>(v: &T) -> Ser<'_, T> {
-    Ser(v)
+    Ser {
+        value: v,
+        write: <T as SerializeField>::__write,
+    }
 }
 
 /// Wraps a `Debug` value as a field.
@@ -95,9 +103,9 @@ pub fn disp<T: fmt::Display + ?Sized>(v: &T) -> Disp<'_, T> {
     Disp(v)
 }
 
-impl<T: SerializeField + ?Sized> FieldValue for Ser<'_, T> {
+impl<T: ?Sized> FieldValue for Ser<'_, T> {
     fn write_json(&self, out: &mut Vec<u8>) {
-        self.0.__write(out);
+        (self.write)(self.value, out);
     }
 }
 
@@ -128,7 +136,7 @@ pub fn enter(logger: LogLayer) -> SyncGuard {
 pub fn pending(base: Option<&LogLayer>, fields: &[(&'static str, &dyn FieldValue)]) -> ScopeLogger {
     let parent = match base {
         Some(b) => b.clone(),
-        None => crate::current(),
+        None => crate::current::parent_for_child(),
     };
     ScopeLogger::pending(parent, fields)
 }

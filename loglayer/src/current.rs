@@ -115,7 +115,7 @@ enum PackedFields {
     Heap(Vec<u8>),
 }
 
-const PACKED_INLINE: usize = 96;
+const PACKED_INLINE: usize = 48;
 
 impl PackedFields {
     fn pack(fields: &[(&str, &dyn FieldValue)]) -> Self {
@@ -258,6 +258,24 @@ pub(crate) fn with_current<R>(f: impl FnOnce(Option<&LogLayer>) -> R) -> R {
         }
     });
     with_slot(|s| f(s.map(ScopeLogger::levels_of)))
+}
+
+/// The current logger, for a new child: the fast path when the innermost
+/// scope's logger is already built (the usual case), else [`current`].
+pub(crate) fn parent_for_child() -> LogLayer {
+    let overlay_empty = OVERLAY
+        .try_with(|o| o.try_borrow().is_ok_and(|o| o.is_empty()))
+        .unwrap_or(false);
+    if overlay_empty {
+        let ready = CURRENT.try_with(|c| match c.try_borrow().as_deref() {
+            Ok(Some(ScopeLogger::Ready(l))) => Some(l.clone()),
+            _ => None,
+        });
+        if let Ok(Some(l)) = ready {
+            return l;
+        }
+    }
+    current()
 }
 
 /// Calls `f` with the innermost scope's slot as it is (pending or not).
