@@ -1,6 +1,7 @@
 //! The output contract of SPEC's "Output" section, checked on the exact bytes
 //! `JsonTransport` writes.
 
+use loglayer_suite::OrderedKeys;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io;
@@ -8,7 +9,6 @@ use std::sync::{Arc, Mutex};
 
 use loglayer::transport::JsonTransport;
 use loglayer::{LogLayer, LogLayerBuilder};
-use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::ser::{Error as _, Serialize, Serializer};
 use serde_json::{json, Value};
 
@@ -34,32 +34,6 @@ impl Calls {
             .iter()
             .map(|c| String::from_utf8(c.clone()).unwrap())
             .collect()
-    }
-}
-
-/// The root keys of a JSON object in order, failing on a duplicate key.
-struct OrderedKeys(Vec<String>);
-
-impl<'de> serde::Deserialize<'de> for OrderedKeys {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = OrderedKeys;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<OrderedKeys, A::Error> {
-                let mut keys: Vec<String> = Vec::new();
-                while let Some((k, _)) = map.next_entry::<String, de::IgnoredAny>()? {
-                    if keys.contains(&k) {
-                        return Err(de::Error::custom(format!("duplicate key {k:?}")));
-                    }
-                    keys.push(k);
-                }
-                Ok(OrderedKeys(keys))
-            }
-        }
-        d.deserialize_map(V)
     }
 }
 

@@ -14,67 +14,19 @@
 //! Case counts are modest (64–128) so the suite stays fast; raise them with
 //! `PROPTEST_CASES=10000 cargo test --test proptest_output`.
 
+use loglayer_suite::{OrderedKeys, SharedBuf as Buf};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io;
-use std::sync::{Arc, Mutex};
 
 use loglayer::plugin::Redact;
 use loglayer::transport::{CaptureTransport, ConsoleTransport, JsonTransport};
 use loglayer::LogLayer;
 use proptest::prelude::*;
-use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_json::{json, Map, Value};
 
 // ----------------------------------------------------------------------------
 // Helpers.
-
-/// A `Vec`-backed writer shared with the test.
-#[derive(Clone, Default)]
-struct Buf(Arc<Mutex<Vec<u8>>>);
-
-impl io::Write for Buf {
-    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Buf {
-    fn text(&self) -> String {
-        String::from_utf8(self.0.lock().unwrap().clone()).expect("output is UTF-8")
-    }
-}
-
-/// The root keys of a JSON object, failing on a duplicate key (as in
-/// tests/output.rs).
-struct OrderedKeys(Vec<String>);
-
-impl<'de> serde::Deserialize<'de> for OrderedKeys {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = OrderedKeys;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<OrderedKeys, A::Error> {
-                let mut keys: Vec<String> = Vec::new();
-                while let Some((k, _)) = map.next_entry::<String, de::IgnoredAny>()? {
-                    if keys.contains(&k) {
-                        return Err(de::Error::custom(format!("duplicate key {k:?}")));
-                    }
-                    keys.push(k);
-                }
-                Ok(OrderedKeys(keys))
-            }
-        }
-        d.deserialize_map(V)
-    }
-}
 
 /// Splits JSON-lines output into lines, checking each ends with `\n` and is
 /// one valid JSON object without duplicate keys.

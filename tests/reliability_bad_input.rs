@@ -9,66 +9,18 @@
 //! `"[unserializable: nested too deeply]"`, `"[unprintable: fmt error]"`,
 //! `"[unprintable: panicked]"`, `null` for non-finite floats.
 
+use loglayer_suite::{OrderedKeys, SharedBuf as Buf};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::io;
-use std::sync::{Arc, Mutex};
 
 use loglayer::transport::{ConsoleTransport, JsonTransport};
 use loglayer::{Level, LogLayer, RawEntry};
-use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::ser::{Error as _, Serialize, Serializer};
 use serde_json::{json, Value};
 
 // ----------------------------------------------------------------------------
 // Helpers.
-
-#[derive(Clone, Default)]
-struct Buf(Arc<Mutex<Vec<u8>>>);
-
-impl io::Write for Buf {
-    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Buf {
-    fn text(&self) -> String {
-        String::from_utf8(self.0.lock().unwrap().clone()).expect("UTF-8")
-    }
-}
-
-/// The root keys of a JSON object, failing on a duplicate (as in
-/// tests/output.rs).
-struct OrderedKeys(Vec<String>);
-
-impl<'de> serde::Deserialize<'de> for OrderedKeys {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = OrderedKeys;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<OrderedKeys, A::Error> {
-                let mut keys: Vec<String> = Vec::new();
-                let mut seen = std::collections::HashSet::new();
-                while let Some((k, _)) = map.next_entry::<String, de::IgnoredAny>()? {
-                    if !seen.insert(k.clone()) {
-                        return Err(de::Error::custom(format!("duplicate key {k:?}")));
-                    }
-                    keys.push(k);
-                }
-                Ok(OrderedKeys(keys))
-            }
-        }
-        d.deserialize_map(V)
-    }
-}
 
 /// A JSON logger into a buffer.
 fn json_logger() -> (Buf, LogLayer) {

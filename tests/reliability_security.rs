@@ -3,33 +3,13 @@
 //! property-based versions are in tests/proptest_output.rs; the HTTP
 //! request-id checks are in tests/middleware.rs.
 
+use loglayer_suite::SharedBuf as Buf;
 use std::fmt;
-use std::io;
-use std::sync::{Arc, Mutex};
 
 use loglayer::plugin::Redact;
 use loglayer::transport::{CaptureTransport, ConsoleTransport, JsonTransport};
 use loglayer::{Level, LogLayer, RawEntry};
 use serde_json::{json, Value};
-
-#[derive(Clone, Default)]
-struct Buf(Arc<Mutex<Vec<u8>>>);
-
-impl io::Write for Buf {
-    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Buf {
-    fn text(&self) -> String {
-        String::from_utf8(self.0.lock().unwrap().clone()).expect("UTF-8")
-    }
-}
 
 /// An error with a source chain, both with hostile text.
 #[derive(Debug)]

@@ -1,1 +1,64 @@
+//! Helpers shared by the integration tests in `tests/` (the root package
+//! `loglayer-suite`); not published.
+
+use std::fmt;
+use std::io;
+use std::sync::{Arc, Mutex};
+
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+
 pub use loglayer;
+
+/// A `Vec`-backed writer shared with the test: give a clone to a transport,
+/// read what was written with [`SharedBuf::text`].
+#[derive(Clone, Default)]
+pub struct SharedBuf(Arc<Mutex<Vec<u8>>>);
+
+impl io::Write for SharedBuf {
+    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl SharedBuf {
+    /// Everything written so far, as UTF-8 (panics otherwise: output must be UTF-8).
+    pub fn text(&self) -> String {
+        let bytes = self.0.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        String::from_utf8(bytes).expect("output is UTF-8")
+    }
+}
+
+/// The root keys of a JSON object in order; deserializing fails on a
+/// duplicate key (which `serde_json::Value` would silently merge).
+pub struct OrderedKeys(pub Vec<String>);
+
+impl<'de> serde::Deserialize<'de> for OrderedKeys {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = OrderedKeys;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<OrderedKeys, A::Error> {
+                let mut keys = Vec::new();
+                let mut seen = std::collections::HashSet::new();
+                while let Some((k, _)) = map.next_entry::<String, de::IgnoredAny>()? {
+                    if !seen.insert(k.clone()) {
+                        return Err(de::Error::custom(format!("duplicate key {k:?}")));
+                    }
+                    keys.push(k);
+                }
+                Ok(OrderedKeys(keys))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
