@@ -11,7 +11,7 @@
 //! perf record -g target/release/examples/profile scope_enter 3000000 && perf report
 //! ```
 //!
-//! Scenarios: `json_event`, `json_event_thread`, `ctx50`, `disabled`, `scope_enter`, `floor`.
+//! Scenarios: `json_event`, `json_event_thread`, `two_threads`, `ctx50`, `disabled`, `scope_enter`, `floor`.
 //! Prints the wall time per iteration (a sanity check only: use the benches
 //! for numbers).
 
@@ -84,6 +84,30 @@ fn main() {
             .join()
             .expect("the thread panicked");
         }
+        "two_threads" => {
+            // json_event on two threads at once through one logger and one
+            // writer (the two_threads bench), for `perf record`.
+            let log = logger(3);
+            let workers: Vec<_> = (0..2)
+                .map(|_| {
+                    let log = log.clone();
+                    std::thread::spawn(move || {
+                        loglayer::sync_scope(log, || {
+                            for _ in 0..iters {
+                                loglayer::info!(
+                                    attempt = black_box(ATTEMPT),
+                                    status = black_box(STATUS),
+                                    "order shipped"
+                                );
+                            }
+                        })
+                    })
+                })
+                .collect();
+            for w in workers {
+                w.join().expect("a thread panicked");
+            }
+        }
         "disabled" => loglayer::sync_scope(logger(3), || {
             for _ in 0..iters {
                 loglayer::debug!(
@@ -105,7 +129,7 @@ fn main() {
             }
         }
         other => {
-            eprintln!("unknown scenario {other}: json_event, json_event_thread, ctx50, disabled, scope_enter, floor");
+            eprintln!("unknown scenario {other}: json_event, json_event_thread, two_threads, ctx50, disabled, scope_enter, floor");
             std::process::exit(2);
         }
     }

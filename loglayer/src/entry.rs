@@ -155,7 +155,7 @@ impl<'a> Entry<'a> {
             return false;
         }
         self.metadata
-            .iter()
+            .iter_bytes()
             .all(|(k, _)| !self.shape.is_reserved(k) && !self.context.contains(k))
     }
 
@@ -264,11 +264,11 @@ impl<'a> Entry<'a> {
                 out.push(b',');
                 out.extend_from_slice(&self.context.rendered);
             }
-            for (k, v) in self.metadata.iter() {
+            for (k, v) in self.metadata.iter_bytes() {
                 out.push(b',');
                 json::write_str(out, k);
                 out.push(b':');
-                out.extend_from_slice(v.as_bytes());
+                out.extend_from_slice(v);
             }
             if let Some(err) = self.error {
                 out.push(b',');

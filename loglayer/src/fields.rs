@@ -147,6 +147,18 @@ impl FieldList {
         self.position(key).is_some()
     }
 
+    /// `(key, JSON bytes)` pairs in insertion order, without re-checking the
+    /// values' UTF-8 (for writers that copy bytes).
+    pub(crate) fn iter_bytes(&self) -> impl Iterator<Item = (&str, &[u8])> + '_ {
+        self.items.iter().map(move |it| {
+            let value = self
+                .values
+                .get(it.value.start as usize..it.value.end as usize)
+                .unwrap_or(b"null");
+            (self.key_at(it), value)
+        })
+    }
+
     /// `(key, JSON text)` pairs in insertion order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
         self.items
@@ -241,6 +253,8 @@ pub(crate) struct Context {
     pub(crate) lazies: Vec<(String, Lazy)>,
     /// Whether a key is `time`, `level` or `msg` (always reserved in a line).
     pub(crate) has_fixed_reserved: bool,
+    /// One bit per key (see [`bloom_bit`]): a zero bit means "not a key".
+    bloom: u64,
 }
 
 impl Context {
@@ -288,12 +302,14 @@ impl Context {
         let has_fixed_reserved = fields
             .iter()
             .any(|(k, _)| matches!(k, "time" | "level" | "msg"));
+        let bloom = fields.iter().fold(0, |m, (k, _)| m | bloom_bit(k));
         Context {
             fields,
             rendered,
             index,
             lazies: Vec::new(),
             has_fixed_reserved,
+            bloom,
         }
     }
 
@@ -302,12 +318,29 @@ impl Context {
     }
 
     pub(crate) fn contains(&self, key: &str) -> bool {
+        // Most lookups miss (a metadata key that is not in the context): a
+        // one-bit filter answers those without comparing strings.
+        if self.bloom & bloom_bit(key) == 0 {
+            return false;
+        }
         if self.fields.len() > SMALL {
             self.index.contains_key(key)
         } else {
             self.fields.contains(key)
         }
     }
+}
+
+/// The bit of `key` in a context's 64-bit key filter: cheap (length and two
+/// bytes), enough to rule out most absent keys.
+fn bloom_bit(key: &str) -> u64 {
+    let b = key.as_bytes();
+    let h = b
+        .len()
+        .wrapping_mul(31)
+        .wrapping_add(usize::from(*b.first().unwrap_or(&0)) * 7)
+        .wrapping_add(usize::from(*b.last().unwrap_or(&0)));
+    1u64 << (h % 64)
 }
 
 /// Up to this many keys a linear scan beats hashing.
