@@ -23,7 +23,6 @@ use std::task::{Context, Poll};
 
 use arc_swap::ArcSwap;
 
-use crate::fields::FieldList;
 use crate::logger::{FieldValue, Inner};
 use crate::transport::{ConsoleTransport, JsonTransport};
 use crate::{Level, LogLayer};
@@ -73,14 +72,11 @@ impl ScopeLogger {
     pub(crate) fn into_logger(self) -> LogLayer {
         match self {
             ScopeLogger::Ready(l) => l,
+            ScopeLogger::Pending(p) if p.fields.is_empty() => p.parent.child(),
             ScopeLogger::Pending(p) => {
-                let child = p.parent.child();
-                if !p.fields.is_empty() {
-                    let mut list = FieldList::new();
-                    p.fields.for_each(|k, v| list.push_raw(k, v));
-                    child.add_context_list(&list);
-                }
-                child
+                let room = (p.fields.count(), p.fields.bytes().len());
+                p.parent
+                    .child_with_fields(room, |list| p.fields.for_each(|k, v| list.push_raw(k, v)))
             }
         }
     }
@@ -159,17 +155,23 @@ impl PackedFields {
         self.bytes().is_empty()
     }
 
+    fn count(&self) -> usize {
+        let mut n = 0;
+        self.for_each(|_, _| n += 1);
+        n
+    }
+
     fn for_each(&self, mut f: impl FnMut(&str, &str)) {
-        let mut rest = self.bytes();
-        let take = |rest: &mut &[u8]| -> Option<String> {
+        fn take<'a>(rest: &mut &'a [u8]) -> Option<&'a str> {
             let n = u32::from_le_bytes(rest.get(..4)?.try_into().ok()?) as usize;
-            let s = std::str::from_utf8(rest.get(4..4 + n)?).ok()?.to_owned();
+            let s = std::str::from_utf8(rest.get(4..4 + n)?).ok()?;
             *rest = &rest[4 + n..];
             Some(s)
-        };
+        }
+        let mut rest = self.bytes();
         while !rest.is_empty() {
             match (take(&mut rest), take(&mut rest)) {
-                (Some(k), Some(v)) => f(&k, &v),
+                (Some(k), Some(v)) => f(k, v),
                 _ => break,
             }
         }

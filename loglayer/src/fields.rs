@@ -41,6 +41,18 @@ impl FieldList {
         Self::default()
     }
 
+    /// A copy of `self` with room for `items` more fields holding `bytes`
+    /// more bytes, so adding them does not reallocate.
+    pub(crate) fn clone_with_room(&self, items: usize, bytes: usize) -> Self {
+        let mut copy = FieldList {
+            keys: String::with_capacity(self.keys.len() + bytes),
+            values: Vec::with_capacity(self.values.len() + bytes),
+            items: Vec::with_capacity(self.items.len() + items),
+        };
+        copy.extend(self);
+        copy
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.items.len()
     }
@@ -286,7 +298,12 @@ impl Context {
     }
 
     pub(crate) fn new(fields: FieldList) -> Self {
-        let mut rendered = Vec::new();
+        // Each field renders as `"key":value,` with a few bytes of quoting.
+        let size: usize = fields
+            .iter_bytes()
+            .map(|(k, v)| k.len() + v.len() + 4)
+            .sum();
+        let mut rendered = Vec::with_capacity(size + 16);
         let mut index = HashMap::default();
         for (i, (k, v)) in fields.iter().enumerate() {
             if i > 0 {

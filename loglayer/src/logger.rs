@@ -1107,6 +1107,50 @@ impl LogLayer {
         }
     }
 
+    /// A child with extra context fields added by `add`, built in one step
+    /// (no intermediate logger, no compare-and-swap). With plugins active the
+    /// fields go through `with_context`'s path, so `on_context_called` sees them.
+    pub(crate) fn child_with_fields(
+        &self,
+        room: (usize, usize),
+        add: impl FnOnce(&mut FieldList),
+    ) -> LogLayer {
+        let state = self.inner.state.load_full();
+        if state.has_plugins() {
+            let child = self.child();
+            let mut list = FieldList::new();
+            add(&mut list);
+            child.add_context_list(&list);
+            return child;
+        }
+        // The parent's static fields never share a key with its lazy values,
+        // so a lazy key found after `add` was set by `add`: it wins.
+        let mut fields = state.context.fields.clone_with_room(room.0, room.1);
+        add(&mut fields);
+        let lazies = state
+            .context
+            .lazies
+            .iter()
+            .filter(|(k, _)| !fields.contains(k))
+            .cloned()
+            .collect();
+        let inner = &self.inner;
+        LogLayer {
+            inner: Arc::new(Inner {
+                config: inner.config.clone(),
+                directives: inner.directives.clone(),
+                levels: AtomicU8::new(inner.levels.load(Ordering::Relaxed)),
+                muted: AtomicU8::new(inner.muted.load(Ordering::Relaxed)),
+                state: ArcSwap::from_pointee(State {
+                    context: Arc::new(Context::with_lazies(fields, lazies)),
+                    transports: state.transports.clone(),
+                    plugins: state.plugins.clone(),
+                }),
+                prefix: inner.prefix.clone(),
+            }),
+        }
+    }
+
     /// A child logger whose messages start with `prefix` and a space.
     ///
     /// ```
