@@ -249,17 +249,10 @@ fn leave(slot: &mut Option<ScopeLogger>, how: Entered) {
 /// Calls `f` with the innermost scope's logger (`None` outside every scope),
 /// without cloning it. A pending logger is built first.
 pub(crate) fn with_current<R>(f: impl FnOnce(Option<&LogLayer>) -> R) -> R {
-    let _ = CURRENT.try_with(|c| {
-        let pending = c
-            .try_borrow()
-            .is_ok_and(|cur| cur.as_ref().is_some_and(ScopeLogger::is_pending));
-        if pending {
-            if let Ok(mut cur) = c.try_borrow_mut() {
-                *cur = cur.take().map(|s| ScopeLogger::Ready(s.into_logger()));
-            }
-        }
-    });
-    with_slot(|s| f(s.map(ScopeLogger::levels_of)))
+    if let Some(top) = overlay_top() {
+        return f(top.as_ref());
+    }
+    in_current(true, |s| f(s.map(ScopeLogger::levels_of)))
 }
 
 /// The current logger, for a new child: the fast path when the innermost
@@ -282,7 +275,16 @@ pub(crate) fn parent_for_child() -> LogLayer {
 
 /// Calls `f` with the innermost scope's slot as it is (pending or not).
 fn with_slot<R>(f: impl FnOnce(Option<&ScopeLogger>) -> R) -> R {
-    let overlay = OVERLAY
+    if let Some(top) = overlay_top() {
+        return f(top.map(ScopeLogger::Ready).as_ref());
+    }
+    in_current(false, f)
+}
+
+/// The top of the overlay (a clone: that path is rare), if a scope was
+/// entered from inside a log call on this thread.
+fn overlay_top() -> Option<Option<LogLayer>> {
+    OVERLAY
         .try_with(|o| {
             o.try_borrow().ok().and_then(|o| {
                 o.last().map(|top| match top {
@@ -292,20 +294,32 @@ fn with_slot<R>(f: impl FnOnce(Option<&ScopeLogger>) -> R) -> R {
             })
         })
         .ok()
-        .flatten();
-    if let Some(top) = overlay {
-        return f(top.map(ScopeLogger::Ready).as_ref());
-    }
+        .flatten()
+}
+
+/// Calls `f` with `CURRENT` borrowed, in one thread-local access; with
+/// `build`, a pending logger is built first.
+fn in_current<R>(build: bool, f: impl FnOnce(Option<&ScopeLogger>) -> R) -> R {
     let mut f = Some(f);
-    let result = CURRENT.try_with(|c| match c.try_borrow() {
-        Ok(cur) => f.take().map(|f| f(cur.as_ref())),
-        Err(_) => None,
+    let result = CURRENT.try_with(|c| {
+        if build
+            && c.try_borrow()
+                .is_ok_and(|cur| cur.as_ref().is_some_and(ScopeLogger::is_pending))
+        {
+            if let Ok(mut cur) = c.try_borrow_mut() {
+                *cur = cur.take().map(|s| ScopeLogger::Ready(s.into_logger()));
+            }
+        }
+        match c.try_borrow() {
+            Ok(cur) => f.take().map(|f| f(cur.as_ref())),
+            Err(_) => None,
+        }
     });
     match (result, f) {
         (Ok(Some(r)), _) => r,
         (_, Some(f)) => f(None),
         // `f` ran but produced no value: impossible, `map` always yields one.
-        (_, None) => unreachable!("with_slot: closure consumed"),
+        (_, None) => unreachable!("in_current: closure consumed"),
     }
 }
 
