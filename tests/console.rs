@@ -5,43 +5,12 @@ use std::collections::HashSet;
 use std::error::Error;
 use std::fmt;
 use std::io;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use loglayer::transport::{ConsoleTransport, Transport};
 use loglayer::{Level, LogLayer};
+use loglayer_suite::WriteCalls as Calls;
 use serde_json::json;
-
-/// A writer that records every `write` call separately, so tests can check
-/// both the bytes and that each entry arrived in one call.
-#[derive(Clone, Default)]
-struct Calls(Arc<Mutex<Vec<Vec<u8>>>>);
-
-impl io::Write for Calls {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.lock().unwrap().push(buf.to_vec());
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Calls {
-    fn calls(&self) -> Vec<Vec<u8>> {
-        self.0.lock().unwrap().clone()
-    }
-    fn text(&self) -> String {
-        String::from_utf8(self.calls().concat()).expect("console output is UTF-8")
-    }
-    fn lines(&self) -> Vec<String> {
-        let text = self.text();
-        assert!(
-            text.is_empty() || text.ends_with('\n'),
-            "unterminated output: {text:?}"
-        );
-        text.lines().map(str::to_owned).collect()
-    }
-}
 
 /// A logger at trace level writing to a console transport without the time
 /// column, plus its output.

@@ -1,41 +1,15 @@
 //! The output contract of SPEC's "Output" section, checked on the exact bytes
 //! `JsonTransport` writes.
 
-use loglayer_suite::OrderedKeys;
+use loglayer_suite::{OrderedKeys, WriteCalls as Calls};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io;
-use std::sync::{Arc, Mutex};
 
 use loglayer::transport::JsonTransport;
 use loglayer::{LogLayer, LogLayerBuilder};
 use serde::ser::{Error as _, Serialize, Serializer};
 use serde_json::{json, Value};
-
-/// Records each `write` call separately.
-#[derive(Clone, Default)]
-struct Calls(Arc<Mutex<Vec<Vec<u8>>>>);
-
-impl io::Write for Calls {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.lock().unwrap().push(buf.to_vec());
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Calls {
-    fn lines(&self) -> Vec<String> {
-        self.0
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|c| String::from_utf8(c.clone()).unwrap())
-            .collect()
-    }
-}
 
 /// Checks one written chunk is exactly one valid line and returns it parsed.
 fn parse_line(chunk: &str) -> (Vec<String>, Value) {
@@ -64,7 +38,7 @@ fn one_entry_is_one_line_written_in_one_call() {
     log.with_context(json!({"request_id": "7f3a"}));
     log.with_metadata(json!({"order_id": 42})).info("shipping");
     log.warn("second");
-    let lines = calls.lines();
+    let lines = calls.chunks();
     assert_eq!(lines.len(), 2, "one write call per entry");
     let (keys, v) = parse_line(&lines[0]);
     assert_eq!(keys, ["time", "level", "msg", "request_id", "order_id"]);
@@ -82,7 +56,7 @@ fn one_entry_is_one_line_written_in_one_call() {
 fn time_is_rfc3339_utc_with_milliseconds() {
     let (calls, log) = logger(|b| b);
     log.info("t");
-    let (_, v) = parse_line(&calls.lines()[0]);
+    let (_, v) = parse_line(&calls.chunks()[0]);
     let t = v["time"].as_str().unwrap();
     assert_eq!(t.len(), 24, "{t}");
     let b = t.as_bytes();
@@ -105,7 +79,7 @@ fn metadata_wins_over_context_and_keys_stay_unique() {
     let (calls, log) = logger(|b| b);
     log.with_context(json!({"user": "ctx", "region": "eu"}));
     log.with_metadata(json!({"user": "meta"})).info("m");
-    let (keys, v) = parse_line(&calls.lines()[0]);
+    let (keys, v) = parse_line(&calls.chunks()[0]);
     assert_eq!(v["user"], "meta");
     assert_eq!(v["region"], "eu");
     assert_eq!(keys.iter().filter(|k| *k == "user").count(), 1);
@@ -117,7 +91,7 @@ fn colliding_user_keys_are_renamed_with_underscores() {
     log.with_context(json!({"time": "ctx-time", "_msg": "taken"}));
     log.with_metadata(json!({"msg": "meta-msg", "level": 1, "err": "not an error"}))
         .info("real");
-    let (keys, v) = parse_line(&calls.lines()[0]);
+    let (keys, v) = parse_line(&calls.chunks()[0]);
     assert_eq!(&keys[..3], ["time", "level", "msg"]);
     assert_eq!(v["msg"], "real");
     assert_eq!(v["level"], "info");
@@ -135,7 +109,7 @@ fn error_collision_with_a_real_error() {
     log.with_metadata(json!({"err": "user value"}))
         .with_error(&io::Error::other("real"))
         .error("x");
-    let (_, v) = parse_line(&calls.lines()[0]);
+    let (_, v) = parse_line(&calls.chunks()[0]);
     assert_eq!(v["err"]["message"], "real");
     assert_eq!(v["_err"], "user value");
 }
@@ -149,7 +123,7 @@ fn nested_context_and_metadata_field_names() {
     log.with_context(json!({"a": 1, "metadata": "ctx key"}));
     log.with_metadata(json!({"a": 2})).info("n");
     log.info("no metadata");
-    let lines = calls.lines();
+    let lines = calls.chunks();
     let (keys, v) = parse_line(&lines[0]);
     assert_eq!(keys, ["time", "level", "msg", "context", "metadata"]);
     assert_eq!(v["context"], json!({"a": 1, "metadata": "ctx key"}));
@@ -167,7 +141,7 @@ fn same_name_for_context_and_metadata_merges_with_metadata_winning() {
     let (calls, log) = logger(|b| b.context_field_name("data").metadata_field_name("data"));
     log.with_context(json!({"a": 1, "b": 1}));
     log.with_metadata(json!({"b": 2})).info("n");
-    let (keys, v) = parse_line(&calls.lines()[0]);
+    let (keys, v) = parse_line(&calls.chunks()[0]);
     assert_eq!(keys, ["time", "level", "msg", "data"]);
     assert_eq!(v["data"], json!({"a": 1, "b": 2}));
 }
@@ -177,7 +151,7 @@ fn only_metadata_nested_keeps_context_flat_and_reserves_the_name() {
     let (calls, log) = logger(|b| b.metadata_field_name("meta"));
     log.with_context(json!({"meta": "ctx", "c": 1}));
     log.with_metadata(json!({"x": 1})).info("n");
-    let (_, v) = parse_line(&calls.lines()[0]);
+    let (_, v) = parse_line(&calls.chunks()[0]);
     assert_eq!(v["meta"], json!({"x": 1}));
     assert_eq!(v["_meta"], "ctx");
     assert_eq!(v["c"], 1);
@@ -206,7 +180,7 @@ fn error_field_holds_message_and_sources_outermost_first() {
     );
     let (calls, log) = logger(|b| b.error_field_name("error"));
     log.with_error(&err).error("failed");
-    let (keys, v) = parse_line(&calls.lines()[0]);
+    let (keys, v) = parse_line(&calls.chunks()[0]);
     assert_eq!(keys.last().unwrap(), "error");
     assert_eq!(
         v["error"],
@@ -219,7 +193,7 @@ fn control_characters_and_separators_are_escaped() {
     let (calls, log) = logger(|b| b);
     let nasty = "a\nb\r\u{1b}[31m\u{7}\u{0}\t\u{2028}\u{2029}\"\\";
     log.with_metadata(json!({ nasty: nasty })).info(nasty);
-    let line = &calls.lines()[0];
+    let line = &calls.chunks()[0];
     let body = &line[..line.len() - 1];
     assert!(
         !body
@@ -268,7 +242,7 @@ fn failing_serialize_non_string_keys_and_non_finite_floats_yield_placeholders() 
             "placeholders"
         );
     });
-    let (keys, v) = parse_line(&calls.lines()[0]);
+    let (keys, v) = parse_line(&calls.chunks()[0]);
     assert_eq!(
         keys,
         [
@@ -313,7 +287,7 @@ fn with_metadata_of_a_failing_value_still_logs() {
     log.with_metadata(FailsHalfway).info("still here");
     log.with_context(Panics);
     log.info("and here");
-    let lines = calls.lines();
+    let lines = calls.chunks();
     let (_, v0) = parse_line(&lines[0]);
     assert!(
         v0["value"].as_str().unwrap().starts_with("[unserializable"),
@@ -328,7 +302,7 @@ fn error_serializer_replaces_the_error_value() {
     let (calls, log) =
         logger(|b| b.error_serializer(|e| json!({ "kind": "custom", "text": e.to_string() })));
     log.with_error(&io::Error::other("disk")).error("x");
-    let (_, v) = parse_line(&calls.lines()[0]);
+    let (_, v) = parse_line(&calls.chunks()[0]);
     assert_eq!(v["err"], json!({"kind": "custom", "text": "disk"}));
 }
 
@@ -338,7 +312,7 @@ fn nested_values_are_kept_as_json() {
     log.with_context(json!({"tags": ["a", "b"], "geo": {"lat": 1.5, "lon": -2}}));
     log.with_metadata(json!({"n": null, "ok": true, "big": u64::MAX}))
         .info("v");
-    let (_, v) = parse_line(&calls.lines()[0]);
+    let (_, v) = parse_line(&calls.chunks()[0]);
     assert_eq!(v["tags"], json!(["a", "b"]));
     assert_eq!(v["geo"]["lat"], 1.5);
     assert_eq!(v["n"], Value::Null);
@@ -352,7 +326,7 @@ fn many_context_keys_render_in_insertion_order() {
         log.with_context(json!({ format!("k{i:02}"): i }));
     }
     log.with_metadata(json!({"k07": "meta"})).info("x");
-    let (keys, v) = parse_line(&calls.lines()[0]);
+    let (keys, v) = parse_line(&calls.chunks()[0]);
     let expected: Vec<String> = ["time", "level", "msg"]
         .iter()
         .map(|s| s.to_string())
@@ -371,7 +345,7 @@ fn metadata_nested_beyond_the_parser_limit_becomes_a_placeholder() {
     }
     let (calls, log) = logger(|b| b);
     log.with_metadata(&deep).info("deep");
-    let (_, v) = parse_line(&calls.lines()[0]);
+    let (_, v) = parse_line(&calls.chunks()[0]);
     // The object's own key is kept; only the too-deep value is replaced.
     assert_eq!(v["d"], "[unserializable: nested too deeply]");
     assert_eq!(v["msg"], "deep");

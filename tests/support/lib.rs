@@ -35,6 +35,54 @@ impl SharedBuf {
     }
 }
 
+/// A writer that records every `write` call separately, so a test can check
+/// both the bytes and that each entry arrived in one call.
+#[derive(Clone, Default)]
+pub struct WriteCalls(Arc<Mutex<Vec<Vec<u8>>>>);
+
+impl io::Write for WriteCalls {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(buf.to_vec());
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl WriteCalls {
+    /// The bytes of each `write` call, in order.
+    pub fn calls(&self) -> Vec<Vec<u8>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Each `write` call as UTF-8 text (panics otherwise).
+    pub fn chunks(&self) -> Vec<String> {
+        self.calls()
+            .into_iter()
+            .map(|c| String::from_utf8(c).expect("output is UTF-8"))
+            .collect()
+    }
+
+    /// Everything written, as UTF-8 text.
+    pub fn text(&self) -> String {
+        self.chunks().concat()
+    }
+
+    /// The text split into lines, checking it ends with a newline.
+    pub fn lines(&self) -> Vec<String> {
+        let text = self.text();
+        assert!(
+            text.is_empty() || text.ends_with('\n'),
+            "unterminated output: {text:?}"
+        );
+        text.lines().map(str::to_owned).collect()
+    }
+}
+
 /// The root keys of a JSON object in order; deserializing fails on a
 /// duplicate key (which `serde_json::Value` would silently merge).
 pub struct OrderedKeys(pub Vec<String>);
