@@ -124,11 +124,14 @@ pub mod tower;
 pub mod transport;
 pub mod writer;
 
+#[cfg(feature = "futures")]
+pub use current::WithLoggerStream;
 pub use current::{
-    current, from_env, scope, set_default, sync_scope, thread, try_current, Scoped, WithLogger,
+    bind, current, from_env, replace_current, scope, set_default, snapshot, sync_scope,
+    sync_unscoped, thread, try_current, unscoped, NoScopeError, Scoped, Snapshot, WithLogger,
 };
 #[cfg(feature = "tokio")]
-pub use current::{spawn, spawn_blocking};
+pub use current::{spawn, spawn_blocking, spawn_local};
 pub use directives::{Directives, ParseDirectivesError};
 pub use entry::Entry;
 pub use error::{AsError, ErrorInfo, ErrorSerializer};

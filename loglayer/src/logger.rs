@@ -83,19 +83,107 @@ impl std::panic::RefUnwindSafe for LogLayer {}
 
 pub(crate) struct Inner {
     config: Arc<Config>,
-    /// Per-target levels; `None` when only the level mask applies.
-    directives: Option<Arc<Directives>>,
     levels: AtomicU8,
     muted: AtomicU8,
     state: ArcSwap<State>,
-    prefix: Option<Arc<str>>,
 }
 
-/// Output options, shared by a logger and its children.
+/// What never changes once a logger is built, shared by a logger and its
+/// children (a prefixed child gets its own copy).
+#[derive(Clone)]
 struct Config {
     shape: Shape,
     error_serializer: Option<Arc<ErrorSerializer>>,
     copy_msg_on_only_error: bool,
+    /// Per-target levels; `None` when only the level mask applies.
+    directives: Option<Arc<Directives>>,
+    prefix: Option<Arc<str>>,
+}
+
+/// A logger as it is at one moment: what a child starts from. Taking one
+/// clones two `Arc`s and allocates nothing, so a `#[with_logger]` scope can
+/// hold its parent's state from entry without building its child yet.
+pub(crate) struct Frozen {
+    config: Arc<Config>,
+    levels: u8,
+    muted: u8,
+    state: Arc<State>,
+}
+
+impl Frozen {
+    /// Whether `level` passes for an entry from `target`, by the levels the
+    /// logger had when frozen.
+    #[inline]
+    pub(crate) fn is_enabled_for(&self, level: Level, target: &str) -> bool {
+        levels_allow(self.levels, level)
+            && self
+                .config
+                .directives
+                .as_ref()
+                .is_none_or(|d| d.enabled(Some(target), level))
+    }
+
+    /// Whether a plugin would see context added to the child.
+    pub(crate) fn has_plugins(&self) -> bool {
+        self.state.has_plugins()
+    }
+
+    /// The child, with the parent's context as it was when frozen.
+    pub(crate) fn into_child(self) -> LogLayer {
+        let Frozen {
+            config,
+            levels,
+            muted,
+            state,
+        } = self;
+        LogLayer {
+            inner: Arc::new(Inner {
+                config,
+                levels: AtomicU8::new(levels),
+                muted: AtomicU8::new(muted),
+                state: ArcSwap::new(state),
+            }),
+        }
+    }
+
+    /// The child with extra context fields added by `add` (already rendered,
+    /// later keys win), built in one step. Only for parents without plugins:
+    /// with plugins, build [`into_child`](Frozen::into_child) and add the
+    /// fields through `with_context`'s path so `on_context_called` sees them.
+    pub(crate) fn into_child_with_fields(
+        self,
+        room: (usize, usize),
+        add: impl FnOnce(&mut FieldList),
+    ) -> LogLayer {
+        // The parent's static fields never share a key with its lazy values,
+        // so a lazy key found after `add` was set by `add`: it wins.
+        let mut fields = self.state.context.fields.clone_with_room(room.0, room.1);
+        add(&mut fields);
+        let lazies = self
+            .state
+            .context
+            .lazies
+            .iter()
+            .filter(|(k, _)| !fields.contains(k))
+            .cloned()
+            .collect();
+        let state = State {
+            context: Arc::new(Context::with_lazies(fields, lazies)),
+            transports: self.state.transports.clone(),
+            plugins: self.state.plugins.clone(),
+        };
+        Frozen {
+            state: Arc::new(state),
+            ..self
+        }
+        .into_child()
+    }
+}
+
+/// Whether a level mask lets `level` through.
+#[inline]
+fn levels_allow(mask: u8, level: Level) -> bool {
+    mask & level.bit() != 0 && mask & DISABLED == 0
 }
 
 /// What a logger holds that changes as a whole: swapped atomically so a log
@@ -233,6 +321,7 @@ impl Inner {
     pub(crate) fn is_enabled(&self, level: Level) -> bool {
         self.mask_allows(level)
             && self
+                .config
                 .directives
                 .as_ref()
                 .is_none_or(|d| d.enabled(None, level))
@@ -243,6 +332,7 @@ impl Inner {
     pub(crate) fn is_enabled_for(&self, level: Level, target: &str) -> bool {
         self.mask_allows(level)
             && self
+                .config
                 .directives
                 .as_ref()
                 .is_none_or(|d| d.enabled(Some(target), level))
@@ -250,8 +340,17 @@ impl Inner {
 
     #[inline]
     fn mask_allows(&self, level: Level) -> bool {
-        let v = self.levels.load(Ordering::Relaxed);
-        v & level.bit() != 0 && v & DISABLED == 0
+        levels_allow(self.levels.load(Ordering::Relaxed), level)
+    }
+
+    /// This logger as it is now (see [`Frozen`]).
+    pub(crate) fn freeze(&self) -> Frozen {
+        Frozen {
+            config: self.config.clone(),
+            levels: self.levels.load(Ordering::Relaxed),
+            muted: self.muted.load(Ordering::Relaxed),
+            state: self.state.load_full(),
+        }
     }
 
     /// Sends one call through the pipeline. Never panics.
@@ -274,7 +373,7 @@ impl Inner {
         let Scratch { msg, meta } = scratch;
 
         msg.clear();
-        if let Some(prefix) = &self.prefix {
+        if let Some(prefix) = &self.config.prefix {
             msg.push_str(prefix);
             msg.push(' ');
         }
@@ -462,7 +561,7 @@ impl fmt::Debug for LogLayer {
                     .map(|p| p.plugin.id().to_owned())
                     .collect::<Vec<_>>(),
             )
-            .field("prefix", &self.inner.prefix)
+            .field("prefix", &self.inner.config.prefix)
             .finish_non_exhaustive()
     }
 }
@@ -734,8 +833,9 @@ impl LogLayerBuilder {
                     shape: self.shape,
                     error_serializer: self.error_serializer,
                     copy_msg_on_only_error: self.copy_msg_on_only_error,
+                    directives: self.directives.map(Arc::new),
+                    prefix: self.prefix.map(Arc::from),
                 }),
-                directives: self.directives.map(Arc::new),
                 levels: AtomicU8::new(levels),
                 muted: AtomicU8::new(self.muted),
                 state: ArcSwap::from_pointee(State {
@@ -743,7 +843,6 @@ impl LogLayerBuilder {
                     transports: self.transports.into(),
                     plugins,
                 }),
-                prefix: self.prefix.map(Arc::from),
             }),
         }
     }
@@ -1090,65 +1189,7 @@ impl LogLayer {
     /// assert_eq!(child.get_context()["app"], "shop");
     /// ```
     pub fn child(&self) -> LogLayer {
-        self.derive(self.inner.prefix.clone())
-    }
-
-    fn derive(&self, prefix: Option<Arc<str>>) -> LogLayer {
-        let inner = &self.inner;
-        LogLayer {
-            inner: Arc::new(Inner {
-                config: inner.config.clone(),
-                directives: inner.directives.clone(),
-                levels: AtomicU8::new(inner.levels.load(Ordering::Relaxed)),
-                muted: AtomicU8::new(inner.muted.load(Ordering::Relaxed)),
-                state: ArcSwap::new(inner.state.load_full()),
-                prefix,
-            }),
-        }
-    }
-
-    /// A child with extra context fields added by `add`, built in one step
-    /// (no intermediate logger, no compare-and-swap). With plugins active the
-    /// fields go through `with_context`'s path, so `on_context_called` sees them.
-    pub(crate) fn child_with_fields(
-        &self,
-        room: (usize, usize),
-        add: impl FnOnce(&mut FieldList),
-    ) -> LogLayer {
-        let state = self.inner.state.load_full();
-        if state.has_plugins() {
-            let child = self.child();
-            let mut list = FieldList::new();
-            add(&mut list);
-            child.add_context_list(&list);
-            return child;
-        }
-        // The parent's static fields never share a key with its lazy values,
-        // so a lazy key found after `add` was set by `add`: it wins.
-        let mut fields = state.context.fields.clone_with_room(room.0, room.1);
-        add(&mut fields);
-        let lazies = state
-            .context
-            .lazies
-            .iter()
-            .filter(|(k, _)| !fields.contains(k))
-            .cloned()
-            .collect();
-        let inner = &self.inner;
-        LogLayer {
-            inner: Arc::new(Inner {
-                config: inner.config.clone(),
-                directives: inner.directives.clone(),
-                levels: AtomicU8::new(inner.levels.load(Ordering::Relaxed)),
-                muted: AtomicU8::new(inner.muted.load(Ordering::Relaxed)),
-                state: ArcSwap::from_pointee(State {
-                    context: Arc::new(Context::with_lazies(fields, lazies)),
-                    transports: state.transports.clone(),
-                    plugins: state.plugins.clone(),
-                }),
-                prefix: inner.prefix.clone(),
-            }),
-        }
+        self.inner.freeze().into_child()
     }
 
     /// A child logger whose messages start with `prefix` and a space.
@@ -1160,7 +1201,12 @@ impl LogLayer {
     /// assert_eq!(capture.messages(), ["[db] connected"]);
     /// ```
     pub fn with_prefix(&self, prefix: impl Into<String>) -> LogLayer {
-        self.derive(Some(Arc::from(prefix.into())))
+        let mut frozen = self.inner.freeze();
+        frozen.config = Arc::new(Config {
+            prefix: Some(Arc::from(prefix.into())),
+            ..Config::clone(&frozen.config)
+        });
+        frozen.into_child()
     }
 
     fn update_levels(&self, f: impl Fn(u8) -> u8) {

@@ -131,17 +131,25 @@ pub fn logger_from<L: std::borrow::Borrow<LogLayer>>(l: L) -> LogLayer {
 
 /// `#[with_logger]` on a plain fn: makes `logger` current until the guard drops.
 pub fn enter(logger: LogLayer) -> SyncGuard {
-    SyncGuard::enter(ScopeLogger::Ready(logger))
+    SyncGuard::enter(Some(ScopeLogger::Ready(logger)))
 }
 
-/// `#[with_logger]`: a child of `base` (or of the current logger) with these
-/// context fields, built only when first needed.
+/// `#[with_logger]`: a child of `base` (or of the current logger) **as it is
+/// now**, with these context fields (rendered now); the child is built only
+/// when first needed.
 pub fn pending(base: Option<&LogLayer>, fields: &[(&'static str, &dyn FieldValue)]) -> ScopeLogger {
     let parent = match base {
-        Some(b) => b.clone(),
-        None => crate::current::parent_for_child(),
+        Some(b) => b.inner.freeze(),
+        None => crate::current::freeze_current(),
     };
     ScopeLogger::pending(parent, fields)
+}
+
+/// `#[with_logger]` on a fn that returns a future: a child of the logger
+/// that is current when the [`scope_slot`] future is first polled (or dropped
+/// unpolled), with these context fields (rendered now).
+pub fn deferred(fields: &[(&'static str, &dyn FieldValue)]) -> ScopeLogger {
+    ScopeLogger::deferred(fields)
 }
 
 /// `#[with_logger(logger = expr)]`: that logger as it is.
@@ -149,17 +157,17 @@ pub fn ready(logger: LogLayer) -> ScopeLogger {
     ScopeLogger::Ready(logger)
 }
 
-/// The logger of a [`ScopeLogger`], built now if pending (`err` needs it).
+/// The logger of a [`ScopeLogger`], built now if pending.
 pub fn materialize(logger: ScopeLogger) -> LogLayer {
     logger.into_logger()
 }
 
 /// `#[with_logger]` on an async fn: runs `fut` in the scope of `logger`.
-pub fn scope_slot<F: std::future::Future>(logger: ScopeLogger, fut: F) -> crate::Scoped<F> {
+pub fn scope_slot<F>(logger: ScopeLogger, fut: F) -> crate::Scoped<F> {
     crate::current::scope_slot(logger, fut)
 }
 
 /// `#[with_logger]` on a plain fn: makes `logger` current until the guard drops.
 pub fn enter_slot(logger: ScopeLogger) -> SyncGuard {
-    SyncGuard::enter(logger)
+    SyncGuard::enter(Some(logger))
 }

@@ -1,0 +1,225 @@
+//! What a scope makes current: a logger, or the recipe for a child that is
+//! built only when something needs it.
+//!
+//! `#[with_logger]` scopes start [`Pending`](ScopeLogger::Pending): entering
+//! one freezes the parent (two `Arc` clones) and renders the context values
+//! into a small inline buffer, so a function that never logs never builds its
+//! child and allocates nothing. The parent is frozen **at entry**: context or
+//! levels the parent gains later do not reach the child, exactly as with
+//! [`LogLayer::child`].
+
+use crate::fields::FieldList;
+use crate::logger::{FieldValue, Frozen};
+use crate::LogLayer;
+
+/// See the module docs. Not public API.
+#[doc(hidden)]
+pub enum ScopeLogger {
+    /// A logger, current as it is.
+    Ready(LogLayer),
+    /// A child of a frozen parent with extra context fields, not built yet.
+    Pending(Pending),
+    /// A child of whatever logger is current when the scope is first entered
+    /// (a boxed future's first poll), with these fields. Resolved into
+    /// `Pending` on entry, so the thread's slot never holds one.
+    Deferred(PackedFields),
+}
+
+/// See [`ScopeLogger::Pending`].
+#[doc(hidden)]
+pub struct Pending {
+    parent: Frozen,
+    fields: PackedFields,
+}
+
+impl ScopeLogger {
+    /// A pending child of `parent` as it is now, with `fields` (rendered now).
+    pub(crate) fn pending(parent: Frozen, fields: &[(&str, &dyn FieldValue)]) -> Self {
+        ScopeLogger::Pending(Pending {
+            parent,
+            fields: PackedFields::pack(fields),
+        })
+    }
+
+    /// A child of the logger current at first entry, with `fields` (rendered now).
+    pub(crate) fn deferred(fields: &[(&str, &dyn FieldValue)]) -> Self {
+        ScopeLogger::Deferred(PackedFields::pack(fields))
+    }
+
+    /// A child of `parent` as it is now, with no fields of its own.
+    pub(crate) fn child_of(parent: Frozen) -> Self {
+        ScopeLogger::Pending(Pending {
+            parent,
+            fields: PackedFields::empty(),
+        })
+    }
+
+    /// The logger, built now if pending (a deferred one takes the current
+    /// logger as its parent).
+    pub(crate) fn into_logger(self) -> LogLayer {
+        let (logger, rest) = self.start_build();
+        if let Some(rest) = rest {
+            rest.add_to(&logger);
+        }
+        logger
+    }
+
+    /// Builds the logger, leaving out the context that plugins must see
+    /// through `with_context`'s path: the caller makes the logger current
+    /// first, then adds that rest with [`PackedFields::add_to`], so code that
+    /// runs meanwhile (a plugin's `on_context_called`) finds the scope.
+    /// Runs no user code itself.
+    pub(crate) fn start_build(self) -> (LogLayer, Option<PackedFields>) {
+        let pending = match self {
+            ScopeLogger::Ready(l) => return (l, None),
+            ScopeLogger::Pending(p) => p,
+            ScopeLogger::Deferred(fields) => Pending {
+                parent: super::freeze_current(),
+                fields,
+            },
+        };
+        let Pending { parent, fields } = pending;
+        if fields.is_empty() {
+            (parent.into_child(), None)
+        } else if parent.has_plugins() {
+            (parent.into_child(), Some(fields))
+        } else {
+            let room = (fields.count(), fields.bytes().len());
+            let child =
+                parent.into_child_with_fields(room, |list| fields.for_each(|k, v| list.push_raw(k, v)));
+            (child, None)
+        }
+    }
+
+    /// Turns a deferred logger into a pending child of the current logger.
+    pub(crate) fn resolve(&mut self) {
+        if let ScopeLogger::Deferred(fields) = self {
+            let fields = std::mem::replace(fields, PackedFields::empty());
+            *self = ScopeLogger::Pending(Pending {
+                parent: super::freeze_current(),
+                fields,
+            });
+        }
+    }
+
+    /// Whether `level` from `target` would be sent: a pending child has its
+    /// parent's levels as they were at entry, so it need not be built to answer.
+    #[inline]
+    pub(crate) fn is_enabled_for(&self, level: crate::Level, target: &str) -> bool {
+        match self {
+            ScopeLogger::Ready(l) => l.inner.is_enabled_for(level, target),
+            ScopeLogger::Pending(p) => p.parent.is_enabled_for(level, target),
+            // Never current (resolved on entry); answer as the logger would
+            // after building, which asks its parent.
+            ScopeLogger::Deferred(_) => true,
+        }
+    }
+
+    pub(crate) fn is_ready(&self) -> bool {
+        matches!(self, ScopeLogger::Ready(_))
+    }
+
+    pub(crate) fn as_ready(&self) -> Option<&LogLayer> {
+        match self {
+            ScopeLogger::Ready(l) => Some(l),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Debug for ScopeLogger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ScopeLogger::Ready(l) => f.debug_tuple("Ready").field(l).finish(),
+            ScopeLogger::Pending(_) => f.write_str("Pending"),
+            ScopeLogger::Deferred(_) => f.write_str("Deferred"),
+        }
+    }
+}
+
+/// Context fields rendered as `[key len][key][value len][value JSON]…`,
+/// inline when short, so entering a scope allocates nothing.
+#[doc(hidden)]
+pub enum PackedFields {
+    Inline { len: u8, buf: [u8; PACKED_INLINE] },
+    Heap(Vec<u8>),
+}
+
+const PACKED_INLINE: usize = 48;
+
+impl PackedFields {
+    fn empty() -> Self {
+        PackedFields::Inline {
+            len: 0,
+            buf: [0; PACKED_INLINE],
+        }
+    }
+
+    fn pack(fields: &[(&str, &dyn FieldValue)]) -> Self {
+        if fields.is_empty() {
+            return Self::empty();
+        }
+        crate::transport::with_buffer(|scratch| {
+            for (k, v) in fields {
+                scratch.extend_from_slice(&(k.len() as u32).to_le_bytes());
+                scratch.extend_from_slice(k.as_bytes());
+                let at = scratch.len();
+                scratch.extend_from_slice(&[0; 4]);
+                v.write_json(scratch);
+                let n = (scratch.len() - at - 4) as u32;
+                scratch[at..at + 4].copy_from_slice(&n.to_le_bytes());
+            }
+            if scratch.len() <= PACKED_INLINE {
+                let mut buf = [0; PACKED_INLINE];
+                buf[..scratch.len()].copy_from_slice(scratch);
+                PackedFields::Inline {
+                    len: scratch.len() as u8,
+                    buf,
+                }
+            } else {
+                PackedFields::Heap(scratch.clone())
+            }
+        })
+    }
+
+    fn bytes(&self) -> &[u8] {
+        match self {
+            PackedFields::Inline { len, buf } => &buf[..*len as usize],
+            PackedFields::Heap(v) => v,
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.bytes().is_empty()
+    }
+
+    fn count(&self) -> usize {
+        let mut n = 0;
+        self.for_each(|_, _| n += 1);
+        n
+    }
+
+    fn for_each(&self, mut f: impl FnMut(&str, &str)) {
+        fn take<'a>(rest: &mut &'a [u8]) -> Option<&'a str> {
+            let n = u32::from_le_bytes(rest.get(..4)?.try_into().ok()?) as usize;
+            let s = std::str::from_utf8(rest.get(4..4 + n)?).ok()?;
+            *rest = &rest[4 + n..];
+            Some(s)
+        }
+        let mut rest = self.bytes();
+        while !rest.is_empty() {
+            match (take(&mut rest), take(&mut rest)) {
+                (Some(k), Some(v)) => f(k, v),
+                _ => break,
+            }
+        }
+    }
+
+    /// Adds these fields to `logger`'s context through `with_context`'s path
+    /// (plugins see them). May run user code.
+    pub(crate) fn add_to(&self, logger: &LogLayer) {
+        let mut list = FieldList::new();
+        self.for_each(|k, v| list.push_raw(k, v));
+        logger.add_context_list(&list);
+    }
+}
