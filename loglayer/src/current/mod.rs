@@ -33,8 +33,6 @@ mod slot;
 mod snapshot;
 mod spawn;
 
-#[cfg(feature = "tokio")]
-pub use self::spawn::{spawn, spawn_blocking, spawn_local};
 pub use self::default::{from_env, set_default};
 pub use self::scope_logger::ScopeLogger;
 #[cfg(feature = "futures")]
@@ -43,6 +41,8 @@ pub use self::scoped::{scope, sync_scope, sync_unscoped, unscoped, Scoped, WithL
 pub use self::slot::{replace_current, NoScopeError, SyncGuard};
 pub use self::snapshot::{bind, snapshot, Snapshot};
 pub use self::spawn::thread;
+#[cfg(feature = "tokio")]
+pub use self::spawn::{spawn, spawn_blocking, spawn_local};
 
 pub(crate) use self::default::default_ready_enables;
 use self::default::{default_logger, default_slot};

@@ -85,8 +85,8 @@ impl ScopeLogger {
             (parent.into_child(), Some(fields))
         } else {
             let room = (fields.count(), fields.bytes().len());
-            let child =
-                parent.into_child_with_fields(room, |list| fields.for_each(|k, v| list.push_raw(k, v)));
+            let child = parent
+                .into_child_with_fields(room, |list| fields.for_each(|k, v| list.push_raw(k, v)));
             (child, None)
         }
     }

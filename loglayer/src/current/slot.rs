@@ -105,16 +105,16 @@ fn leave(slot: &mut Option<ScopeLogger>, how: Entered) {
         }
         Entered::Overlay => {
             let _ = OVERLAY.try_with(|o| {
-            if let Ok(mut o) = o.try_borrow_mut() {
-                if let Some(top) = o.pop() {
-                    *slot = top.map(ScopeLogger::Ready);
+                if let Ok(mut o) = o.try_borrow_mut() {
+                    if let Some(top) = o.pop() {
+                        *slot = top.map(ScopeLogger::Ready);
+                    }
+                    if o.is_empty() {
+                        // Give the buffer back: a thread-local without a
+                        // destructor would otherwise keep it past thread exit.
+                        **o = Vec::new();
+                    }
                 }
-                if o.is_empty() {
-                    // Give the buffer back: a thread-local without a
-                    // destructor would otherwise keep it past thread exit.
-                    **o = Vec::new();
-                }
-            }
             });
         }
         Entered::No => {}
