@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! #[with_logger]
-//! #[with_logger(context(key = expr, key = ?expr, key = %expr, "a.key" = expr, arg))]
+//! #[with_logger(context(key = expr, key = ?expr, key = %expr, "a.key" = expr, arg, ?arg, %arg))]
 //! #[with_logger(logger = expr)]
 //! #[with_logger(err)]  #[with_logger(err(level = warn))]
 //! ```
@@ -42,10 +42,12 @@ pub(crate) struct Args {
     pub(crate) err: Option<ErrOption>,
 }
 
-/// One entry of `context(...)`.
+/// One entry of `context(...)`. The grammar is the level macros' (the table
+/// in `loglayer/src/macros.rs`), minus `err = ...`, which is no key there.
 pub(crate) struct Field {
     pub(crate) key: Key,
-    pub(crate) value: FieldValue,
+    pub(crate) value: Value,
+    pub(crate) record: Record,
 }
 
 /// The name a context value is stored under.
@@ -55,16 +57,34 @@ pub(crate) struct Key {
     pub(crate) span: Span,
 }
 
-/// How a context value is recorded.
-pub(crate) enum FieldValue {
-    /// `arg`: the function argument of that name, serialized.
+/// Where a context value comes from.
+pub(crate) enum Value {
+    /// `arg`, `?arg`, `%arg`: the function argument of that name.
     Arg(Ident),
-    /// `key = expr`: serialized with `serde::Serialize`.
-    Serialize(Expr),
-    /// `key = ?expr`: recorded with `Debug`.
-    Debug(Expr),
-    /// `key = %expr`: recorded with `Display`.
-    Display(Expr),
+    /// `key = expr` (and its `?`/`%` forms).
+    Expr(Expr),
+}
+
+/// How a context value is recorded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Record {
+    /// No sigil: serialized with `serde::Serialize`.
+    Serialize,
+    /// `?`: its `Debug` text.
+    Debug,
+    /// `%`: its `Display` text.
+    Display,
+}
+
+impl Record {
+    /// The `loglayer::__private` function that wraps a value this way.
+    pub(crate) fn wrapper(self) -> &'static str {
+        match self {
+            Record::Serialize => "ser",
+            Record::Debug => "dbg",
+            Record::Display => "disp",
+        }
+    }
 }
 
 /// `err` or `err(level = <level>)`.
@@ -224,14 +244,17 @@ impl Parse for Field {
                 name: lit.value(),
                 span: lit.span(),
             };
-            return Ok(Field {
-                key,
-                value: parse_value(input)?,
-            });
+            let (record, value) = parse_value(input)?;
+            return Ok(Field { key, value, record });
         }
-        if !lookahead.peek(Ident::peek_any) {
+        // `?arg` / `%arg`: a bare argument with a sigil.
+        let sigil = if lookahead.peek(Ident::peek_any) {
+            Record::Serialize
+        } else if lookahead.peek(Token![?]) || lookahead.peek(Token![%]) {
+            parse_sigil(input)?
+        } else {
             return Err(lookahead.error());
-        }
+        };
 
         let ident = Ident::parse_any(input)?;
         let key = Key {
@@ -239,10 +262,14 @@ impl Parse for Field {
             span: ident.span(),
         };
         if input.peek(Token![=]) {
-            return Ok(Field {
-                key,
-                value: parse_value(input)?,
-            });
+            if sigil != Record::Serialize {
+                return Err(Error::new_spanned(
+                    &ident,
+                    "a `?` or `%` goes after the `=`: write `key = ?expr` or `key = %expr`",
+                ));
+            }
+            let (record, value) = parse_value(input)?;
+            return Ok(Field { key, value, record });
         }
         // A bare name: the argument of that name (checked against the
         // function's arguments in `expand.rs`).
@@ -254,23 +281,30 @@ impl Parse for Field {
         }
         Ok(Field {
             key,
-            value: FieldValue::Arg(ident),
+            value: Value::Arg(ident),
+            record: sigil,
         })
     }
 }
 
-/// `= expr`, `= ?expr` or `= %expr`.
-fn parse_value(input: ParseStream<'_>) -> Result<FieldValue> {
-    input.parse::<Token![=]>()?;
+/// `?` (Debug), `%` (Display) or nothing (serde).
+fn parse_sigil(input: ParseStream<'_>) -> Result<Record> {
     if input.peek(Token![?]) {
         input.parse::<Token![?]>()?;
-        Ok(FieldValue::Debug(input.parse()?))
+        Ok(Record::Debug)
     } else if input.peek(Token![%]) {
         input.parse::<Token![%]>()?;
-        Ok(FieldValue::Display(input.parse()?))
+        Ok(Record::Display)
     } else {
-        Ok(FieldValue::Serialize(input.parse()?))
+        Ok(Record::Serialize)
     }
+}
+
+/// `= expr`, `= ?expr` or `= %expr`.
+fn parse_value(input: ParseStream<'_>) -> Result<(Record, Value)> {
+    input.parse::<Token![=]>()?;
+    let record = parse_sigil(input)?;
+    Ok((record, Value::Expr(input.parse()?)))
 }
 
 #[cfg(test)]
@@ -296,16 +330,20 @@ mod tests {
 
     #[test]
     fn all_options_in_any_order() {
-        let args = parse("err(level = warn), context(a = 1, b = ?x, c = %y, d, \"e.f\" = 2), logger = &req.logger,").unwrap();
+        let args = parse("err(level = warn), context(a = 1, b = ?x, c = %y, d, \"e.f\" = 2, ?g, %h, \"i\" = %j), logger = &req.logger,").unwrap();
         assert_eq!(args.err.unwrap().level, Level::Warn);
         assert!(args.logger.is_some());
         let fields = args.context.unwrap();
         let names: Vec<_> = fields.iter().map(|f| f.key.name.as_str()).collect();
-        assert_eq!(names, ["a", "b", "c", "d", "e.f"]);
-        assert!(matches!(fields[0].value, FieldValue::Serialize(_)));
-        assert!(matches!(fields[1].value, FieldValue::Debug(_)));
-        assert!(matches!(fields[2].value, FieldValue::Display(_)));
-        assert!(matches!(fields[3].value, FieldValue::Arg(_)));
+        assert_eq!(names, ["a", "b", "c", "d", "e.f", "g", "h", "i"]);
+        let records: Vec<_> = fields.iter().map(|f| f.record).collect();
+        use Record::{Debug as D, Display as P, Serialize as S};
+        assert_eq!(records, [S, D, P, S, S, D, P, P]);
+        let args: Vec<_> = fields
+            .iter()
+            .map(|f| matches!(f.value, Value::Arg(_)))
+            .collect();
+        assert_eq!(args, [false, false, false, true, false, true, true, false]);
     }
 
     #[test]
@@ -319,14 +357,14 @@ mod tests {
 
     #[test]
     fn raw_and_keyword_keys() {
-        let args = parse("context(r#type = 1, r#match = 2)").unwrap();
+        let args = parse("context(r#type = 1, r#match = 2, ?r#fn)").unwrap();
         let names: Vec<_> = args
             .context
             .unwrap()
             .into_iter()
             .map(|f| f.key.name)
             .collect();
-        assert_eq!(names, ["type", "match"]);
+        assert_eq!(names, ["type", "match", "fn"]);
     }
 
     #[test]
@@ -350,8 +388,10 @@ mod tests {
         assert!(error("context(k =)").contains("expected an expression"));
         assert_eq!(
             error("context(1 = x)"),
-            "expected string literal or identifier"
+            "expected one of: string literal, identifier, `?`, `%`"
         );
+        assert!(error("context(?k = x)").starts_with("a `?` or `%` goes after the `=`"));
+        assert!(error("context(%self)").starts_with("`self` cannot be a bare context field"));
         assert_eq!(error("context(a b)"), "expected `,`");
         assert_eq!(error("context"), "expected `context(key = value, ...)`");
         assert_eq!(error("context(a = 1, a = 2)"), "duplicate context key `a`");

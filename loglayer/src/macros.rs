@@ -149,23 +149,23 @@ macro_rules! __log_fields {
     };
     // Debug / Display / serde fields, identifier keys.
     ($ctx:tt [$($f:tt)*] $e:tt $k:ident = ?$v:expr $(, $($rest:tt)*)?) => {
-        $crate::__log_fields!($ctx [$($f)* (::core::stringify!($k), $crate::__private::dbg(&$v))] $e $($($rest)*)?)
+        $crate::__log_fields!($ctx [$($f)* ($crate::__key!($k), $crate::__private::dbg(&$v))] $e $($($rest)*)?)
     };
     ($ctx:tt [$($f:tt)*] $e:tt $k:ident = %$v:expr $(, $($rest:tt)*)?) => {
-        $crate::__log_fields!($ctx [$($f)* (::core::stringify!($k), $crate::__private::disp(&$v))] $e $($($rest)*)?)
+        $crate::__log_fields!($ctx [$($f)* ($crate::__key!($k), $crate::__private::disp(&$v))] $e $($($rest)*)?)
     };
     ($ctx:tt [$($f:tt)*] $e:tt $k:ident = $v:expr $(, $($rest:tt)*)?) => {
-        $crate::__log_fields!($ctx [$($f)* (::core::stringify!($k), $crate::__private::ser(&$v))] $e $($($rest)*)?)
+        $crate::__log_fields!($ctx [$($f)* ($crate::__key!($k), $crate::__private::ser(&$v))] $e $($($rest)*)?)
     };
     // Shorthand: `name` is `name = name` (also `?name`, `%name`).
     ($ctx:tt [$($f:tt)*] $e:tt ?$k:ident $(, $($rest:tt)*)?) => {
-        $crate::__log_fields!($ctx [$($f)* (::core::stringify!($k), $crate::__private::dbg(&$k))] $e $($($rest)*)?)
+        $crate::__log_fields!($ctx [$($f)* ($crate::__key!($k), $crate::__private::dbg(&$k))] $e $($($rest)*)?)
     };
     ($ctx:tt [$($f:tt)*] $e:tt %$k:ident $(, $($rest:tt)*)?) => {
-        $crate::__log_fields!($ctx [$($f)* (::core::stringify!($k), $crate::__private::disp(&$k))] $e $($($rest)*)?)
+        $crate::__log_fields!($ctx [$($f)* ($crate::__key!($k), $crate::__private::disp(&$k))] $e $($($rest)*)?)
     };
     ($ctx:tt [$($f:tt)*] $e:tt $k:ident $(, $($rest:tt)*)?) => {
-        $crate::__log_fields!($ctx [$($f)* (::core::stringify!($k), $crate::__private::ser(&$k))] $e $($($rest)*)?)
+        $crate::__log_fields!($ctx [$($f)* ($crate::__key!($k), $crate::__private::ser(&$k))] $e $($($rest)*)?)
     };
     // String-literal keys.
     ($ctx:tt [$($f:tt)*] $e:tt $k:literal = ?$v:expr $(, $($rest:tt)*)?) => {
@@ -187,6 +187,18 @@ macro_rules! __log_fields {
     };
 }
 
+/// An identifier key as written, without the `r#` of a raw identifier
+/// (`r#type = 1` is logged as `"type"`), computed at compile time.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __key {
+    ($k:ident) => {{
+        const __LOGLAYER_KEY: &::core::primitive::str =
+            $crate::__private::unraw(::core::stringify!($k));
+        __LOGLAYER_KEY
+    }};
+}
+
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __log_emit {
@@ -199,13 +211,20 @@ macro_rules! __log_emit {
             ::core::option::Option::None,
         )
     };
-    (($level:ident) [$(($k:expr, $v:expr))*] [$err:expr] $args:expr) => {
-        $crate::__private::log(
+    // The error goes through the tiers of `__private::report` (autoref
+    // specialization), so `&Box<dyn Error>` and `&anyhow::Error` keep their
+    // source chain like any `&impl Error`.
+    (($level:ident) [$(($k:expr, $v:expr))*] [$err:expr] $args:expr) => {{
+        #[allow(unused_imports)]
+        use $crate::__private::{
+            ReportAsDerefDerefError as _, ReportAsDerefError as _, ReportAsError as _,
+        };
+        $crate::__private::log_err(
             $level,
             ::core::module_path!(),
             &[$(($k, &$v as &dyn $crate::__private::FieldValue)),*],
             $args,
-            ::core::option::Option::Some($crate::__private::err_ref(&$err)),
-        )
-    };
+            (&&&&$crate::__private::ErrWrap(&$err)).__loglayer_err(),
+        );
+    }};
 }

@@ -171,3 +171,17 @@ pub fn scope_slot<F>(logger: ScopeLogger, fut: F) -> crate::Scoped<F> {
 pub fn enter_slot(logger: ScopeLogger) -> SyncGuard {
     SyncGuard::enter(Some(logger))
 }
+
+// `#[with_logger(err)]` and `err = &e` in the level macros: see `report.rs`.
+pub use self::report::{log_err, report, ErrRef, ReportAsDerefDerefError, ReportAsDerefError};
+
+/// `r#type` → `type`: the key of a raw identifier field (`__key!`).
+pub const fn unraw(key: &'static str) -> &'static str {
+    match key.as_bytes() {
+        [b'r', b'#', rest @ ..] => match std::str::from_utf8(rest) {
+            Ok(rest) => rest,
+            Err(_) => key,
+        },
+        _ => key,
+    }
+}

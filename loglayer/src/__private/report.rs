@@ -1,74 +1,146 @@
-//! `#[with_logger(err)]`: logs an `Err` the function returns, keeping the
-//! error's source chain when it has one. Not public API.
+//! Errors given to the macros: `#[with_logger(err)]` logs an `Err` the
+//! function returns, and `err = &e` in `info!` & co. attaches `e`. Both keep
+//! the error's source chain whenever the value leads to a `dyn Error`.
+//! Not public API.
+//!
+//! The macros do not know the error's type, and a generic function cannot
+//! ask "is this an `Error`, or does it deref to one?", so the choice is made
+//! by method resolution at the call site (autoref specialization): the
+//! expansion calls `(&&&&ErrWrap(e)).__loglayer_err()` with these traits in
+//! scope, and rustc picks the first impl whose bounds hold, trying one `&`
+//! less each step:
+//!
+//! | tier | impl for | when `V` (the value's type) is | e.g. |
+//! |---|---|---|---|
+//! | [`ReportAsError`] | `&&&ErrWrap<V>` | an [`AsError`] | any `Error`, `&E`, `&dyn Error` |
+//! | [`ReportAsDerefError`] | `&&ErrWrap<V>` | `Deref<Target: AsError>` | `Box<dyn Error + Send + Sync>`, `anyhow::Error`, `eyre::Report` |
+//! | [`ReportAsDerefDerefError`] | `&ErrWrap<V>` | `Deref<Target: Deref<Target: AsError>>` | `&anyhow::Error`, `&Box<dyn Error>` |
+//! | [`ReportAsDisplay`] | `ErrWrap<V>` | only `Display` | `String` |
+//!
+//! The attribute imports all four; the level macros the first three, so
+//! `err = &value` with a value that is no error is a compile error there.
 
 use std::error::Error;
 use std::fmt;
+use std::ops::Deref;
 
-use crate::json;
-use crate::{Level, LogLayer};
+use crate::{AsError, Level, LogLayer};
 
-/// Holds an error returned by a `#[with_logger(err)]` function.
-pub struct ErrWrap<'a, E: ?Sized>(pub &'a E);
+/// Holds the error (by reference) while the tiers are tried.
+pub struct ErrWrap<'a, V: ?Sized>(pub &'a V);
 
-/// Preferred when the error implements `std::error::Error`: keeps the chain.
-pub trait ReportAsError {
-    #[doc(hidden)]
-    fn __loglayer_report(&self, logger: &LogLayer, level: Level, function: &'static str);
+/// What the tiers find: an error with its chain, or only a message.
+#[derive(Clone, Copy)]
+pub enum ErrRef<'a> {
+    /// A `dyn Error`: its `source()` chain is kept.
+    Error(&'a (dyn Error + 'a)),
+    /// A value that is only `Display`: logged as an error without sources.
+    Display(&'a (dyn fmt::Display + 'a)),
 }
 
-/// Fallback for errors that are only `Display`.
-pub trait ReportAsDisplay {
-    #[doc(hidden)]
-    fn __loglayer_report(&self, logger: &LogLayer, level: Level, function: &'static str);
-}
-
-impl<E: Error + ?Sized> ReportAsError for ErrWrap<'_, E> {
-    fn __loglayer_report(&self, logger: &LogLayer, level: Level, function: &'static str) {
-        if logger.is_level_enabled(level) {
-            logger
-                .with_error(&ErrorRef(self.0))
-                .log(level, format_args!("{function} returned an error"));
+impl ErrRef<'_> {
+    /// Calls `f` with this value as a `dyn Error` (a `Display`-only value is
+    /// wrapped in place, without allocating).
+    fn with_dyn<R>(self, f: impl FnOnce(&(dyn Error + '_)) -> R) -> R {
+        match self {
+            ErrRef::Error(e) => f(e),
+            ErrRef::Display(d) => f(&DisplayError(d)),
         }
     }
 }
 
-impl<E: fmt::Display + ?Sized> ReportAsDisplay for &ErrWrap<'_, E> {
-    fn __loglayer_report(&self, logger: &LogLayer, level: Level, function: &'static str) {
-        if logger.is_level_enabled(level) {
-            let message = json::display_to_string(&self.0);
+/// Tier 1: the value is an [`AsError`].
+pub trait ReportAsError<'a> {
+    #[doc(hidden)]
+    fn __loglayer_err(&self) -> ErrRef<'a>;
+}
+
+/// Tier 2: the value derefs to an [`AsError`].
+pub trait ReportAsDerefError<'a> {
+    #[doc(hidden)]
+    fn __loglayer_err(&self) -> ErrRef<'a>;
+}
+
+/// Tier 3: the value derefs twice to an [`AsError`].
+pub trait ReportAsDerefDerefError<'a> {
+    #[doc(hidden)]
+    fn __loglayer_err(&self) -> ErrRef<'a>;
+}
+
+/// Tier 4 (the attribute only): the value is only `Display`.
+pub trait ReportAsDisplay<'a> {
+    #[doc(hidden)]
+    fn __loglayer_err(&self) -> ErrRef<'a>;
+}
+
+impl<'a, V: AsError + ?Sized> ReportAsError<'a> for &&&ErrWrap<'a, V> {
+    fn __loglayer_err(&self) -> ErrRef<'a> {
+        ErrRef::Error(self.0.as_error())
+    }
+}
+
+impl<'a, V> ReportAsDerefError<'a> for &&ErrWrap<'a, V>
+where
+    V: Deref + ?Sized,
+    V::Target: AsError,
+{
+    fn __loglayer_err(&self) -> ErrRef<'a> {
+        ErrRef::Error(Deref::deref(self.0).as_error())
+    }
+}
+
+impl<'a, V> ReportAsDerefDerefError<'a> for &ErrWrap<'a, V>
+where
+    V: Deref + ?Sized,
+    V::Target: Deref,
+    <V::Target as Deref>::Target: AsError,
+{
+    fn __loglayer_err(&self) -> ErrRef<'a> {
+        ErrRef::Error(Deref::deref(Deref::deref(self.0)).as_error())
+    }
+}
+
+impl<'a, V: fmt::Display> ReportAsDisplay<'a> for ErrWrap<'a, V> {
+    fn __loglayer_err(&self) -> ErrRef<'a> {
+        ErrRef::Display(self.0)
+    }
+}
+
+/// `#[with_logger(err)]`: logs `err` through `logger` (the scope's logger:
+/// the expansion passes `current()` from inside the scope). Non-generic.
+pub fn report(logger: &LogLayer, level: Level, function: &'static str, err: ErrRef<'_>) {
+    if logger.is_level_enabled(level) {
+        err.with_dyn(|e| {
             logger
-                .with_error(&DisplayError(message))
+                .with_error(e)
                 .log(level, format_args!("{function} returned an error"));
-        }
+        });
     }
 }
 
-/// Adapts `&E` (possibly unsized) to `Error`.
-struct ErrorRef<'a, E: ?Sized>(&'a E);
-
-impl<E: Error + ?Sized> fmt::Debug for ErrorRef<'_, E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self.0, f)
-    }
+/// `info!(err = &e, ..)`: one macro call with an error, through the current
+/// logger. Non-generic.
+pub fn log_err(
+    level: Level,
+    target: &'static str,
+    fields: &[(&str, &dyn super::FieldValue)],
+    args: fmt::Arguments<'_>,
+    err: ErrRef<'_>,
+) {
+    err.with_dyn(|e| super::log(level, target, fields, args, Some(e)));
 }
-impl<E: Error + ?Sized> fmt::Display for ErrorRef<'_, E> {
+
+/// A `Display`-only value seen as an error without sources.
+struct DisplayError<'a>(&'a (dyn fmt::Display + 'a));
+
+impl fmt::Debug for DisplayError<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(self.0, f)
     }
 }
-impl<E: Error + ?Sized> Error for ErrorRef<'_, E> {
-    fn source(&self) -> Option<&(dyn Error + 'static)> {
-        self.0.source()
-    }
-}
-
-/// An error known only by its `Display` text.
-#[derive(Debug)]
-struct DisplayError(String);
-
-impl fmt::Display for DisplayError {
+impl fmt::Display for DisplayError<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        fmt::Display::fmt(self.0, f)
     }
 }
-impl Error for DisplayError {}
+impl Error for DisplayError<'_> {}
