@@ -65,9 +65,34 @@
 //!
 //! **Spawned work.** A spawned task is polled by the runtime, not by your
 //! scope, so plain `tokio::spawn` and `std::thread::spawn` start with the
-//! default logger. Use [`spawn`], [`spawn_blocking`] and [`thread::spawn`],
-//! which give the new work a child of the current logger, or wrap a future
-//! with [`WithLogger::with_current_logger`].
+//! default logger. Use [`spawn`], [`spawn_local`], [`spawn_blocking`],
+//! [`thread::spawn`] and [`thread::scope`], which give the new work a child of
+//! the current logger (taken when you call them), or wrap a future with
+//! [`WithLogger::with_current_logger`]. Outside every scope there is nothing
+//! to carry: such work follows the default logger, as plain code does, so a
+//! later [`set_default`] reaches it.
+//!
+//! **When a `#[with_logger]` child is taken.** A plain fn takes it when
+//! called; an `async fn`, an `#[async_trait]` method or a fn returning a
+//! boxed future takes it when the future is first polled, so
+//! `loglayer::scope(log, obj.method()).await` logs through `log`. Either
+//! way it is a snapshot, like [`LogLayer::child`]: context or levels the
+//! parent gains afterwards do not reach it.
+//!
+//! ## From `AsyncLocalStorage`
+//!
+//! | `AsyncLocalStorage` | loglayer |
+//! |---|---|
+//! | `als.run(store, fn)` | [`scope(logger, fut)`](scope), [`sync_scope(logger, f)`](sync_scope), `#[with_logger]` |
+//! | `als.getStore()` | [`try_current()`](try_current) (`None` outside every scope), [`current()`](current) (else the default logger) |
+//! | `als.enterWith(store)` | [`replace_current(logger)`](replace_current): for the rest of the innermost scope |
+//! | `als.exit(fn)` | [`unscoped(fut)`](unscoped), [`sync_unscoped(f)`](sync_unscoped), [`WithLogger::without_logger`] |
+//! | `AsyncLocalStorage.bind(fn)` | [`bind(f)`](bind) |
+//! | `AsyncLocalStorage.snapshot()` | [`snapshot()`](snapshot), then [`Snapshot::run`] / [`Snapshot::scope`] |
+//! | `AsyncResource` (context for callbacks) | [`WithLogger::with_logger`], [`WithLogger::with_current_logger`] |
+//! | async iterators | `WithLoggerStream` (feature `futures`): streams and sinks polled in a scope |
+//! | automatic propagation to new async resources | explicit: [`spawn`], [`spawn_local`], [`spawn_blocking`], [`thread::spawn`], [`thread::scope`] |
+//! | `als.disable()` | not needed: a scope ends when its future or closure does |
 //!
 //! # Macros
 //!
