@@ -635,6 +635,42 @@ fn non_blocking(c: &mut Criterion) {
     let _ = std::fs::remove_file(&path);
 }
 
+// handle_clone: what a log call would pay to clone the current logger's
+// handle instead of borrowing the thread's slot (the overlay's reason to
+// exist): one thread, and two threads cloning the same logger.
+fn handle_clone(c: &mut Criterion) {
+    let mut g = c.benchmark_group("handle_clone");
+    g.throughput(Throughput::Elements(1));
+    let log = loglayer_logger(Discard, 3);
+    for threads in [1u64, 2] {
+        g.bench_function(BenchmarkId::new("borrow", threads), |b| {
+            b.iter_custom(|iters| {
+                parallel(iters, threads, |n, bar| {
+                    loglayer::sync_scope(log.clone(), || {
+                        timed(n, bar, || {
+                            black_box(loglayer::__private::enabled(
+                                loglayer::Level::Info,
+                                "bench",
+                            ));
+                        })
+                    })
+                })
+            })
+        });
+        g.bench_function(BenchmarkId::new("clone", threads), |b| {
+            b.iter_custom(|iters| {
+                parallel(iters, threads, |n, bar| {
+                    loglayer::sync_scope(log.clone(), || {
+                        timed(n, bar, || {
+                            black_box(loglayer::try_current());
+                        })
+                    })
+                })
+            })
+        });
+    }
+}
+
 fn config() -> Criterion {
     Criterion::default()
         .sample_size(30)
@@ -645,6 +681,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = disabled, json_event, context_scaling, scope_enter, two_threads, non_blocking
+    targets = disabled, json_event, context_scaling, scope_enter, two_threads, non_blocking, handle_clone
 }
 criterion_main!(benches);
