@@ -55,7 +55,11 @@ fn anyhow_chain() -> anyhow::Error {
 fn errors_of(f: impl FnOnce()) -> Vec<Value> {
     let capture = CaptureTransport::new();
     loglayer::sync_scope(LogLayer::new(capture.clone()), f);
-    capture.entries().into_iter().map(|e| e["err"].clone()).collect()
+    capture
+        .entries()
+        .into_iter()
+        .map(|e| e["err"].clone())
+        .collect()
 }
 
 fn outer_chain() -> Value {

@@ -142,6 +142,7 @@ impl Account {
     }
 }
 
+#[allow(clippy::needless_lifetimes)] // named lifetimes are the shape under test
 #[with_logger(context(count = items.len()))]
 fn first_matching<'a, T, P>(items: &'a [T], predicate: P) -> Option<&'a T>
 where
@@ -304,12 +305,25 @@ fn later_err(fail: bool) -> impl Future<Output = Result<(), Oops>> {
 
 #[with_logger(err)]
 fn pinned(fail: bool) -> Pin<Box<dyn Future<Output = Result<(), Oops>> + Send>> {
-    Box::pin(async move { if fail { Err(Oops) } else { Ok(()) } })
+    Box::pin(async move {
+        if fail {
+            Err(Oops)
+        } else {
+            Ok(())
+        }
+    })
 }
 
 #[with_logger(err)]
 fn boxed(fail: bool) -> BoxFuture<'static, Result<(), Oops>> {
-    async move { if fail { Err(Oops) } else { Ok(()) } }.boxed()
+    async move {
+        if fail {
+            Err(Oops)
+        } else {
+            Ok(())
+        }
+    }
+    .boxed()
 }
 
 #[test]

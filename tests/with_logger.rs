@@ -618,3 +618,28 @@ fn async_fn_created_in_one_scope_and_polled_elsewhere_keeps_it_with_current_logg
     assert_eq!(e.len(), 1);
     assert_eq!(e[0]["origin"], "creator");
 }
+
+// ----------------------------------------------------------------------------
+// `#[track_caller]`: documented on the attribute. Without `err` the body sees
+// the caller's location; with `err` on a plain fn the body runs in a closure
+// (stable closures cannot be `#[track_caller]`), so it sees its own line.
+
+#[with_logger]
+#[track_caller]
+fn caller_line() -> u32 {
+    std::panic::Location::caller().line()
+}
+
+#[with_logger(err)]
+#[track_caller]
+fn caller_line_with_err() -> Result<u32, String> {
+    Ok(std::panic::Location::caller().line())
+}
+
+#[test]
+fn track_caller_is_honoured_without_err_and_not_inside_an_err_closure() {
+    let line = line!() + 1;
+    let (plain, with_err) = (caller_line(), caller_line_with_err().unwrap());
+    assert_eq!(plain, line);
+    assert_eq!(with_err, line - 6);
+}

@@ -131,12 +131,19 @@ fn a_returned_future_runs_in_the_scope_and_takes_its_parent_when_first_polled() 
 
     assert_eq!(create_then_poll(&creator, &poller, || tail_boxed(6)), 6);
     let e = entry(&capture, "helper");
-    assert_eq!((&e["origin"], &e["shape"]), (&json!("poller"), &json!("boxed")));
+    assert_eq!(
+        (&e["origin"], &e["shape"]),
+        (&json!("poller"), &json!("boxed"))
+    );
 
     create_then_poll(&creator, &poller, tail_boxed_local);
     assert_eq!(entry(&capture, "tail_boxed_local")["shape"], "boxed_local");
 
-    assert!(created_capture.entries().is_empty(), "{:#?}", created_capture.entries());
+    assert!(
+        created_capture.entries().is_empty(),
+        "{:#?}",
+        created_capture.entries()
+    );
     // The scope ended with each future: the poller's own logger is untouched.
     assert!(poller.get_context().get("shape").is_none());
 }
@@ -330,7 +337,10 @@ fn async_trait_methods_take_the_logger_current_at_first_poll() {
 
     // Created outside any scope, polled in one: the lines go to `log`.
     let call = service.call(1);
-    assert_eq!(futures::executor::block_on(loglayer::scope(log.clone(), call)), 2);
+    assert_eq!(
+        futures::executor::block_on(loglayer::scope(log.clone(), call)),
+        2
+    );
     let e = entry(&capture, "call");
     assert_eq!(
         (&e["origin"], &e["service"], &e["request"]),
@@ -338,11 +348,20 @@ fn async_trait_methods_take_the_logger_current_at_first_poll() {
     );
 
     let pair = service.pair((2, 3), Named { label: "xy" });
-    assert_eq!(futures::executor::block_on(loglayer::scope(log.clone(), pair)), 7);
+    assert_eq!(
+        futures::executor::block_on(loglayer::scope(log.clone(), pair)),
+        7
+    );
     let e = entry(&capture, "pair");
     assert_eq!(
         (&e["a"], &e["b"], &e["sum"], &e["label"], &e["who"]),
-        (&json!(2), &json!("3"), &json!(5), &json!("xy"), &json!("echo"))
+        (
+            &json!(2),
+            &json!("3"),
+            &json!(5),
+            &json!("xy"),
+            &json!("echo")
+        )
     );
 
     let provided = service.provided();

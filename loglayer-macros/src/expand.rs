@@ -109,7 +109,7 @@ use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
 use syn::{
     AttrStyle, Block, Error, Expr, ExprAsync, ExprCall, ExprMethodCall, FnArg, GenericArgument,
-    ItemFn, Local, LitStr, Pat, PathArguments, ReturnType, Signature, Stmt, Type,
+    ItemFn, LitStr, Local, Pat, PathArguments, ReturnType, Signature, Stmt, Type,
 };
 
 use crate::args::{Args, ErrOption, Value};
@@ -502,7 +502,7 @@ impl Scope<'_> {
                 };
                 let (ret, user_block) = local_body(local).expect("checked by `find`");
                 let logger = self.logger_now(SelfAs::of(sig));
-                let future = self.body_future(&FakeReturn::Type(ret), nested(user_block));
+                let future = self.body_future(&FakeReturn::Type(Box::new(ret)), nested(user_block));
                 let Local {
                     attrs: local_attrs,
                     let_token,
@@ -592,7 +592,8 @@ fn rename_self(tokens: TokenStream) -> TokenStream {
     while let Some(tree) = iter.next() {
         let tree = match tree {
             TokenTree::Ident(ident) if ident == "self" => {
-                let is_path = matches!(iter.peek(), Some(TokenTree::Punct(p)) if p.as_char() == ':');
+                let is_path =
+                    matches!(iter.peek(), Some(TokenTree::Punct(p)) if p.as_char() == ':');
                 if is_path {
                     TokenTree::Ident(ident)
                 } else {
@@ -613,7 +614,7 @@ fn rename_self(tokens: TokenStream) -> TokenStream {
 
 /// The type an unreachable `return` pins a new async block or closure to.
 enum FakeReturn {
-    Type(Type),
+    Type(Box<Type>),
     /// Unknown: no `return` is emitted.
     None,
     /// The function returns `()`.
@@ -625,7 +626,7 @@ impl FakeReturn {
     fn of(sig: &Signature) -> Self {
         match &sig.output {
             ReturnType::Default => FakeReturn::Unit(sig.ident.span()),
-            ReturnType::Type(_, ty) => FakeReturn::Type((**ty).clone()),
+            ReturnType::Type(_, ty) => FakeReturn::Type(ty.clone()),
         }
     }
 
@@ -633,7 +634,9 @@ impl FakeReturn {
     /// states it.
     fn of_future(sig: &Signature) -> Self {
         match &sig.output {
-            ReturnType::Type(_, ty) => future_output(ty).map_or(FakeReturn::None, FakeReturn::Type),
+            ReturnType::Type(_, ty) => {
+                future_output(ty).map_or(FakeReturn::None, |ty| FakeReturn::Type(Box::new(ty)))
+            }
             ReturnType::Default => FakeReturn::None,
         }
     }

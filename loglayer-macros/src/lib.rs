@@ -25,30 +25,63 @@ use proc_macro::TokenStream;
 ///
 /// | Form | The scope's logger |
 /// |---|---|
-/// | `#[with_logger]` | a `child()` of `loglayer::current()`, taken when the body starts |
-/// | `context(k = expr, k2 = ?expr, k3 = %expr, "a.key" = expr, arg)` | that child plus these context keys |
+/// | `#[with_logger]` | a `child()` of `loglayer::current()` (see below for when it is taken) |
+/// | `context(k = expr, k2 = ?expr, k3 = %expr, "a.key" = expr, arg, ?arg, %arg)` | that child plus these context keys |
 /// | `logger = expr` | `expr` itself (a `LogLayer`, `&LogLayer` or `Arc<LogLayer>`; it is borrowed, never moved) |
 /// | `logger = expr, context(..)` | a `child()` of `expr` plus the keys; `expr` is left untouched |
 /// | `err`, `err(level = warn)` | as well: an `Err` the function returns is logged once, with the error attached (level `error` unless given: `trace`, `debug`, `info`, `warn`, `error`, `fatal`) |
 ///
-/// In `context(...)`, `k = expr` records `expr` with `serde::Serialize`,
-/// `?expr` with `Debug`, `%expr` with `Display`; a bare `arg` records the
-/// argument of that name with `Serialize`. Expressions may use the arguments:
-/// they are borrowed and recorded at once, nothing is moved or kept.
+/// `context(...)` takes the fields of the level macros, with the same
+/// grammar: see the [field table](macro.log.html#fields) on `loglayer::log!`
+/// (everything but `err = ..`). A bare `arg`, `?arg` or `%arg` must name an
+/// argument of the function. Values may use the arguments: they are borrowed
+/// and rendered at once, nothing is moved or kept.
 ///
 /// Inside the body, `log!(level, ...)` works without an import.
 ///
+/// **`err`** logs `"<fn name> returned an error"` through the scope's logger,
+/// with the error under `err`: its message and source chain for any
+/// `std::error::Error`, a `Box<dyn Error>` (with or without `Send + Sync`) or
+/// a type that derefs to `dyn Error` (`anyhow::Error`, `eyre::Report`); only
+/// its `Display` text for other types (`String`).
+///
 /// **When the logger is taken.** A plain fn takes it when it is called. An
 /// `async fn` does nothing until its future is first polled, so it takes the
-/// current logger then — as `tracing`'s `#[instrument]` does. When you create
-/// such a future in one scope and poll it somewhere else (hand it to an
-/// executor, `tokio::spawn` it), pin the logger at creation with
-/// `loglayer::WithLogger::with_current_logger`, or use `loglayer::spawn`.
+/// current logger then — as `tracing`'s `#[instrument]` does — and so do an
+/// `#[async_trait]` method and a plain fn that returns a future (below):
+/// `loglayer::scope(log, obj.method()).await` logs through `log` whichever
+/// the method is. The child is a snapshot of its parent at that moment. When
+/// you create such a future in one scope and poll it somewhere else (hand it
+/// to an executor, `tokio::spawn` it), pin the logger at creation with
+/// `loglayer::WithLogger::with_current_logger`, or use `loglayer::spawn`. A
+/// `logger = expr` is always taken where it is evaluated.
 ///
 /// Supported: `async fn` and plain fns, methods (`self`, `&self`,
 /// `&mut self`), generics, where clauses, lifetimes, `impl Trait` arguments
 /// and returns, `?` and early `return`, and methods of `#[async_trait]`
-/// impls. The rewritten `async fn` is `Send` exactly when the original is.
+/// impls and traits (pattern arguments such as `(a, b): (u32, u32)` included:
+/// `context(a)` names them as written). The rewritten `async fn` is `Send`
+/// exactly when the original is.
+///
+/// **Plain fns that return a future.** When the body's tail expression is
+/// `async { .. }`, `async move { .. }`, `Box::pin(async ..)` (any path ending
+/// in `Box::pin`) or `EXPR.boxed()` / `EXPR.boxed_local()` (futures'
+/// `FutureExt`; not when the return type is a `Stream`), the returned future
+/// runs in the scope, with its parent taken at first poll. The context values
+/// are rendered at the call. Statements before the tail run as written, in
+/// the caller's scope, and a future returned early by `return` is not
+/// wrapped. Any other body is a plain fn's: only the call itself runs in the
+/// scope.
+///
+/// **`#[track_caller]` with `err` on a plain fn** is not honoured inside the
+/// body: to let `?` and `return` reach the report, the body runs in a closure
+/// called by the function, and closures cannot be `#[track_caller]` on
+/// stable Rust (`closure_track_caller` is unstable). So
+/// `Location::caller()`, and the location of a panic from a
+/// `#[track_caller]` function such as `Option::unwrap`, called directly in
+/// the body report that line of the body, as in a function without
+/// `#[track_caller]` (`tests/with_logger.rs` pins this down). Without `err`
+/// the body is not wrapped and `#[track_caller]` works as usual.
 ///
 /// # Example
 ///
@@ -145,12 +178,15 @@ use proc_macro::TokenStream;
 /// }
 /// ```
 ///
-/// With `err`, the result is checked before it is returned; for a plain fn
-/// that is the one case where the body runs in an immediately called
-/// closure, so that an early `return` or `?` still reaches the check.
-/// In an `#[async_trait]` impl the logger is computed before the
-/// `Box::pin(async move { .. })` that `async_trait` generates, and that
-/// async block runs in the scope.
+/// With `err`, the result is checked before it is returned, inside the
+/// scope (through `loglayer::current()`); for a plain fn that is the one case
+/// where the body runs in an immediately called closure, so that an early
+/// `return` or `?` still reaches the check. A future the function returns
+/// runs as `scope_slot(deferred(FIELDS), FUTURE)`: `deferred` renders the
+/// fields now and takes the parent at first poll. In an `#[async_trait]`
+/// method, the async block that `async_trait` generates keeps its argument
+/// bindings, and the user's body inside it gets the `async fn` expansion
+/// above. `loglayer-macros/src/expand.rs` shows every case.
 ///
 /// # Errors
 ///

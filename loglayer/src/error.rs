@@ -11,8 +11,14 @@ use crate::json;
 /// Anything that can be attached to an entry as an error.
 ///
 /// Implemented for every `std::error::Error` type and for `dyn Error` (with or
-/// without `Send + Sync`). For a `Box<dyn Error>` pass `&*boxed`; for an
+/// without `Send + Sync`). For a `Box<dyn Error>` pass `&*boxed` to
+/// [`LogLayer::with_error`](crate::LogLayer::with_error); for an
 /// `anyhow::Error` (or `eyre::Report`) pass `err.as_ref()`.
+///
+/// The macros need neither: `err = &e` in [`error!`](crate::error!) and
+/// friends, and `#[with_logger(err)]`, take a `Box<dyn Error>` (with or
+/// without `Send + Sync`) and any type that derefs to an `AsError` (such as
+/// `anyhow::Error`) as they are, and keep the source chain.
 ///
 /// ```
 /// use loglayer::{transport::CaptureTransport, LogLayer};

@@ -4,21 +4,33 @@
 //! else the default logger — then checks the level **before** evaluating any
 //! argument: a disabled call costs a thread-local read and a comparison.
 //!
-//! Syntax: fields first, then the message and its format arguments.
-//!
-//! | field | logged as |
-//! |---|---|
-//! | `key = value` | `value` serialized with serde (`value: Serialize`) |
-//! | `key = ?value` | its `Debug` text |
-//! | `key = %value` | its `Display` text |
-//! | `"any.key" = value` | a key that is not an identifier (also with `?`/`%`) |
-//! | `name`, `?name`, `%name` | shorthand for `name = name` (and its `?`/`%` forms) |
-//! | `err = &error` | attached as the entry's error (message and source chain), any [`AsError`](crate::AsError) |
+//! Syntax: fields first, then the message and its format arguments. The
+//! field grammar is documented once, under [Fields](crate::log!#fields) on
+//! `log!`, and `#[with_logger(context(..))]` parses the very same forms
+//! (`tests/field_grammar.rs` runs every form through both).
 //!
 //! The message is optional (`info!(done = true)` has an empty message).
 
 /// Logs at a level given as a word (`trace` … `fatal`) or a [`Level`](crate::Level)
 /// expression, through the current logger.
+///
+/// # Fields
+///
+/// Fields come first, separated by commas, then the message. The same forms
+/// are accepted by `#[with_logger(context(..))]`, except `err`:
+///
+/// | field | key | logged as |
+/// |---|---|---|
+/// | `key = expr` | `key` | `expr` serialized with serde (`expr: Serialize`) |
+/// | `key = ?expr` | `key` | its `Debug` text |
+/// | `key = %expr` | `key` | its `Display` text |
+/// | `"any.key" = expr`, `"any.key" = ?expr`, `"any.key" = %expr` | `any.key` | as above: a key that is not an identifier |
+/// | `name`, `?name`, `%name` | `name` | shorthand for `name = name`, `name = ?name`, `name = %name` (in `context(..)`, `name` must be an argument of the function) |
+/// | `r#type = expr`, `r#type`, `?r#type`, … | `type` | a raw identifier is logged without its `r#` |
+/// | `err = &error` | — | level macros only: attached as the entry's error with its source chain; any [`AsError`](crate::AsError), a `Box<dyn Error>` (with or without `Send + Sync`), or a type that derefs to `dyn Error` such as `anyhow::Error` |
+///
+/// Values are borrowed, never moved, and rendered at once. The message is
+/// optional (`info!(done = true)` has an empty message).
 ///
 /// ```
 /// use loglayer::{transport::CaptureTransport, Level, LogLayer};
@@ -46,7 +58,7 @@ macro_rules! log {
 }
 
 /// Logs at trace level through the current logger. See [`log!`](crate::log!)
-/// and the [field syntax](crate#macros).
+/// and its [fields](crate::log!#fields).
 ///
 /// ```
 /// loglayer::trace!(bytes = 512, "read chunk");
@@ -106,6 +118,34 @@ macro_rules! warn {
 ///     loglayer::error!(err = &e, peer = "10.0.0.7", "request failed");
 /// });
 /// assert_eq!(capture.entries()[0]["err"]["message"], "connection reset");
+/// ```
+///
+/// A `Box<dyn Error>` (or an `anyhow::Error`) goes in as it is, and keeps its
+/// source chain:
+///
+/// ```
+/// # use loglayer::{transport::CaptureTransport, LogLayer};
+/// #[derive(Debug)]
+/// struct SaveError(std::io::Error);
+/// impl std::fmt::Display for SaveError {
+///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+///         f.write_str("could not save")
+///     }
+/// }
+/// impl std::error::Error for SaveError {
+///     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+///         Some(&self.0)
+///     }
+/// }
+///
+/// let capture = CaptureTransport::new();
+/// loglayer::sync_scope(LogLayer::new(capture.clone()), || {
+///     let e: Box<dyn std::error::Error> = Box::new(SaveError(std::io::Error::other("disk full")));
+///     loglayer::error!(err = &e, "save failed");
+/// });
+/// let err = &capture.entries()[0]["err"];
+/// assert_eq!(err["message"], "could not save");
+/// assert_eq!(err["sources"][0], "disk full");
 /// ```
 #[macro_export]
 macro_rules! error {
@@ -218,6 +258,7 @@ macro_rules! __log_emit {
         #[allow(unused_imports)]
         use $crate::__private::{
             ReportAsDerefDerefError as _, ReportAsDerefError as _, ReportAsError as _,
+            ReportNotAnError as _,
         };
         $crate::__private::log_err(
             $level,

@@ -173,7 +173,10 @@ pub fn enter_slot(logger: ScopeLogger) -> SyncGuard {
 }
 
 // `#[with_logger(err)]` and `err = &e` in the level macros: see `report.rs`.
-pub use self::report::{log_err, report, ErrRef, ReportAsDerefDerefError, ReportAsDerefError};
+pub use self::report::{
+    log_err, report, ErrRef, NotAnError, ReportAsDerefDerefError, ReportAsDerefError,
+    ReportNotAnError,
+};
 
 /// `r#type` → `type`: the key of a raw identifier field (`__key!`).
 pub const fn unraw(key: &'static str) -> &'static str {

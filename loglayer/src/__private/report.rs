@@ -17,8 +17,9 @@
 //! | [`ReportAsDerefDerefError`] | `&ErrWrap<V>` | `Deref<Target: Deref<Target: AsError>>` | `&anyhow::Error`, `&Box<dyn Error>` |
 //! | [`ReportAsDisplay`] | `ErrWrap<V>` | only `Display` | `String` |
 //!
-//! The attribute imports all four; the level macros the first three, so
-//! `err = &value` with a value that is no error is a compile error there.
+//! The attribute imports all four; the level macros the first three and
+//! [`ReportNotAnError`] in the fourth place, so `err = &value` with a value
+//! that is no error is one compile error there, saying what is accepted.
 
 use std::error::Error;
 use std::fmt;
@@ -104,6 +105,36 @@ impl<'a, V: fmt::Display> ReportAsDisplay<'a> for ErrWrap<'a, V> {
     fn __loglayer_err(&self) -> ErrRef<'a> {
         ErrRef::Display(self.0)
     }
+}
+
+/// The level macros' last tier: reached only when no tier above applies, it
+/// turns "no method found" into one error that says what `err = ..` takes.
+pub trait ReportNotAnError<'a, V: ?Sized> {
+    #[doc(hidden)]
+    fn __loglayer_err(&self) -> ErrRef<'a>
+    where
+        V: NotAnError;
+}
+
+impl<'a, V: ?Sized> ReportNotAnError<'a, V> for ErrWrap<'a, V> {
+    fn __loglayer_err(&self) -> ErrRef<'a>
+    where
+        V: NotAnError,
+    {
+        V::unreachable(self.0)
+    }
+}
+
+/// Implemented by no type: the bound that fails for `err = &value` when
+/// `value` is no error.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be attached as an error",
+    label = "`err = ..` takes a reference to an error",
+    note = "it takes any `std::error::Error`, `Box<dyn Error>`, or a type that derefs to `dyn Error` (such as `anyhow::Error`); log other values as fields: `key = ?value` or `key = %value`"
+)]
+pub trait NotAnError {
+    #[doc(hidden)]
+    fn unreachable(&self) -> ErrRef<'_>;
 }
 
 /// `#[with_logger(err)]`: logs `err` through `logger` (the scope's logger:
