@@ -648,10 +648,7 @@ fn handle_clone(c: &mut Criterion) {
                 parallel(iters, threads, |n, bar| {
                     loglayer::sync_scope(log.clone(), || {
                         timed(n, bar, || {
-                            black_box(loglayer::__private::enabled(
-                                loglayer::Level::Info,
-                                "bench",
-                            ));
+                            black_box(loglayer::__private::enabled(loglayer::Level::Info, "bench"));
                         })
                     })
                 })

@@ -105,14 +105,8 @@
 //! loglayer::error!(err = &e, "payment failed");
 //! ```
 //!
-//! | field | logged as |
-//! |---|---|
-//! | `key = value` | `value` serialized with serde |
-//! | `key = ?value` | its `Debug` text |
-//! | `key = %value` | its `Display` text |
-//! | `"any.key" = value` | a key that is not an identifier |
-//! | `name` (or `?name`, `%name`) | shorthand for `name = name` |
-//! | `err = &error` | the entry's error, with its source chain |
+//! The same field forms work in `#[with_logger(context(..))]`: one grammar,
+//! one table, in [`log!`'s docs](log!#fields).
 //!
 //! Nothing is evaluated or formatted when the level is disabled. The
 //! `max_level_*` / `release_max_level_*` features remove calls below a level

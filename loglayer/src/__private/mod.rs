@@ -50,12 +50,6 @@ pub fn log(
     });
 }
 
-/// `err = expr` in the macros: anything [`crate::AsError`].
-#[inline]
-pub fn err_ref<E: crate::AsError + ?Sized>(e: &E) -> &(dyn Error + '_) {
-    e.as_error()
-}
-
 /// Marker for values usable with `k = value`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be logged as a serde value",
@@ -155,11 +149,6 @@ pub fn deferred(fields: &[(&'static str, &dyn FieldValue)]) -> ScopeLogger {
 /// `#[with_logger(logger = expr)]`: that logger as it is.
 pub fn ready(logger: LogLayer) -> ScopeLogger {
     ScopeLogger::Ready(logger)
-}
-
-/// The logger of a [`ScopeLogger`], built now if pending.
-pub fn materialize(logger: ScopeLogger) -> LogLayer {
-    logger.into_logger()
 }
 
 /// `#[with_logger]` on an async fn: runs `fut` in the scope of `logger`.

@@ -54,16 +54,6 @@ impl ScopeLogger {
         })
     }
 
-    /// The logger, built now if pending (a deferred one takes the current
-    /// logger as its parent).
-    pub(crate) fn into_logger(self) -> LogLayer {
-        let (logger, rest) = self.start_build();
-        if let Some(rest) = rest {
-            rest.add_to(&logger);
-        }
-        logger
-    }
-
     /// Builds the logger, leaving out the context that plugins must see
     /// through `with_context`'s path: the caller makes the logger current
     /// first, then adds that rest with [`PackedFields::add_to`], so code that
