@@ -47,7 +47,7 @@ for k in med:
     g, _, f = k.partition("/")
     groups.setdefault(g, []).append(f)
 
-order = ["disabled", "json_event", "context_scaling", "scope_enter",
+order = ["disabled", "json_event", "context_scaling", "scope_enter", "handle_clone",
          "scope_enter_3polls", "two_threads", "non_blocking"]
 for g in sorted(groups, key=lambda g: order.index(g) if g in order else 99):
     print(f"\n### {g}\n")
@@ -63,7 +63,7 @@ for g in sorted(groups, key=lambda g: order.index(g) if g in order else 99):
             print(f"| {p} | {fmt(v[0])} | {fmt(v[1])} | {fmt(v[2])} | "
                   f"{'–' if r is None else f'{r:.2f}x'} | {'–' if vs is None else f'{vs:.2f}x'} |")
         continue
-    if g == "two_threads":
+    if g in ("two_threads", "handle_clone"):
         print("| peer | 1 thread (per event) | 2 threads (per event, wall) | scaling (events/s 2T ÷ 1T) |")
         print("|---|---|---|---|")
         peers = sorted({f.rsplit("/", 1)[0] for f in funcs})
