@@ -11,8 +11,10 @@
 //! misused.
 
 mod args;
+mod check;
 mod expand;
 mod fallback;
+mod shape;
 
 use proc_macro::TokenStream;
 
