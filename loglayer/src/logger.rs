@@ -101,10 +101,10 @@ struct Config {
 }
 
 /// A logger as it is at one moment: what a child starts from. Taking one
-/// clones two `Arc`s and allocates nothing, so a `#[with_logger]` scope can
-/// hold its parent's state from entry without building its child yet.
+/// clones one `Arc` (the state, which also points to the config) and
+/// allocates nothing, so a `#[with_logger]` scope can hold its parent's
+/// state from entry without building its child yet.
 pub(crate) struct Frozen {
-    config: Arc<Config>,
     levels: u8,
     muted: u8,
     state: Arc<State>,
@@ -117,6 +117,7 @@ impl Frozen {
     pub(crate) fn is_enabled_for(&self, level: Level, target: &str) -> bool {
         levels_allow(self.levels, level)
             && self
+                .state
                 .config
                 .directives
                 .as_ref()
@@ -131,14 +132,13 @@ impl Frozen {
     /// The child, with the parent's context as it was when frozen.
     pub(crate) fn into_child(self) -> LogLayer {
         let Frozen {
-            config,
             levels,
             muted,
             state,
         } = self;
         LogLayer {
             inner: Arc::new(Inner {
-                config,
+                config: state.config.clone(),
                 levels: AtomicU8::new(levels),
                 muted: AtomicU8::new(muted),
                 state: ArcSwap::new(state),
@@ -168,6 +168,7 @@ impl Frozen {
             .cloned()
             .collect();
         let state = State {
+            config: self.state.config.clone(),
             context: Arc::new(Context::with_lazies(fields, lazies)),
             transports: self.state.transports.clone(),
             plugins: self.state.plugins.clone(),
@@ -190,6 +191,9 @@ fn levels_allow(mask: u8, level: Level) -> bool {
 /// call reads it without a lock.
 #[derive(Clone)]
 struct State {
+    /// The logger's `Inner::config`, also here so that a [`Frozen`] logger
+    /// needs one `Arc`.
+    config: Arc<Config>,
     context: Arc<Context>,
     transports: Arc<[Arc<dyn Transport>]>,
     plugins: Arc<[PluginSlot]>,
@@ -346,7 +350,6 @@ impl Inner {
     /// This logger as it is now (see [`Frozen`]).
     pub(crate) fn freeze(&self) -> Frozen {
         Frozen {
-            config: self.config.clone(),
             levels: self.levels.load(Ordering::Relaxed),
             muted: self.muted.load(Ordering::Relaxed),
             state: self.state.load_full(),
@@ -827,18 +830,20 @@ impl LogLayerBuilder {
                 enabled: true,
             })
             .collect();
+        let config = Arc::new(Config {
+            shape: self.shape,
+            error_serializer: self.error_serializer,
+            copy_msg_on_only_error: self.copy_msg_on_only_error,
+            directives: self.directives.map(Arc::new),
+            prefix: self.prefix.map(Arc::from),
+        });
         LogLayer {
             inner: Arc::new(Inner {
-                config: Arc::new(Config {
-                    shape: self.shape,
-                    error_serializer: self.error_serializer,
-                    copy_msg_on_only_error: self.copy_msg_on_only_error,
-                    directives: self.directives.map(Arc::new),
-                    prefix: self.prefix.map(Arc::from),
-                }),
+                config: config.clone(),
                 levels: AtomicU8::new(levels),
                 muted: AtomicU8::new(self.muted),
                 state: ArcSwap::from_pointee(State {
+                    config,
                     context: Arc::new(Context::default()),
                     transports: self.transports.into(),
                     plugins,
@@ -1202,9 +1207,13 @@ impl LogLayer {
     /// ```
     pub fn with_prefix(&self, prefix: impl Into<String>) -> LogLayer {
         let mut frozen = self.inner.freeze();
-        frozen.config = Arc::new(Config {
+        let config = Arc::new(Config {
             prefix: Some(Arc::from(prefix.into())),
-            ..Config::clone(&frozen.config)
+            ..Config::clone(&frozen.state.config)
+        });
+        frozen.state = Arc::new(State {
+            config,
+            ..State::clone(&frozen.state)
         });
         frozen.into_child()
     }
