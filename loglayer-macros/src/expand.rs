@@ -28,7 +28,7 @@
 //! ```text
 //! async fn ship(order: &Order) -> Result<(), ShipError> {
 //!     let __loglayer_logger = NOW;
-//!     ::loglayer::__private::scope_slot(__loglayer_logger, FUTURE).await
+//!     ::loglayer::__private::scoped(__loglayer_logger, FUTURE).await
 //! }
 //! // FUTURE:
 //! async move {
@@ -43,7 +43,7 @@
 //!
 //! ```text
 //! fn parse(input: &str) -> Config {
-//!     let __loglayer_guard = ::loglayer::__private::enter_slot(NOW);
+//!     let __loglayer_guard = ::loglayer::__private::enter_scope(NOW);
 //!     #[allow(unused_imports)] use ::loglayer::log;
 //!     { BODY }
 //! }
@@ -60,8 +60,8 @@
 //!     let __loglayer_logger = LATER;
 //!     #[allow(unused_imports)] use ::loglayer::log;
 //!     STATEMENTS;
-//!     ::loglayer::__private::scope_slot(__loglayer_logger, async move { FAKE_RETURN BODY })
-//!     // or Box::pin(scope_slot(.., async { .. })), or scope_slot(.., EXPR).boxed()
+//!     ::loglayer::__private::scoped(__loglayer_logger, async move { FAKE_RETURN BODY })
+//!     // or Box::pin(scoped(.., async { .. })), or scoped(.., EXPR).boxed()
 //! }
 //! ```
 //!
@@ -77,7 +77,7 @@
 //!     DECLS;
 //!     let __ret: Ret = {
 //!         let __loglayer_logger = NOW;
-//!         ::loglayer::__private::scope_slot(__loglayer_logger, FUTURE).await
+//!         ::loglayer::__private::scoped(__loglayer_logger, FUTURE).await
 //!     };
 //!     __ret
 //! })
@@ -270,7 +270,7 @@ impl Scope<'_> {
         let future = self.body_future(&FakeReturn::of(sig), nested(block));
         quote! {
             let __loglayer_logger = #logger;
-            ::loglayer::__private::scope_slot(__loglayer_logger, #future).await
+            ::loglayer::__private::scoped(__loglayer_logger, #future).await
         }
     }
 
@@ -280,7 +280,7 @@ impl Scope<'_> {
         let block = nested(block);
         match self.args.err.as_ref() {
             None => quote! {
-                let __loglayer_guard = ::loglayer::__private::enter_slot(#logger);
+                let __loglayer_guard = ::loglayer::__private::enter_scope(#logger);
                 #import
                 #block
             },
@@ -288,7 +288,7 @@ impl Scope<'_> {
                 let fake_return = FakeReturn::of(sig).tokens();
                 let report = self.report(err);
                 quote! {
-                    let __loglayer_guard = ::loglayer::__private::enter_slot(#logger);
+                    let __loglayer_guard = ::loglayer::__private::enter_scope(#logger);
                     #import
                     #[allow(clippy::redundant_closure_call)]
                     let __loglayer_result = (move || {
@@ -323,7 +323,7 @@ impl Scope<'_> {
         };
         let scoped = |future: TokenStream| {
             let future = self.with_report_bound(future);
-            quote!(::loglayer::__private::scope_slot(__loglayer_logger, #future))
+            quote!(::loglayer::__private::scoped(__loglayer_logger, #future))
         };
         let tail = match tail {
             FutureTail::Async(future) => scoped(async_block(future)),
@@ -403,7 +403,7 @@ impl Scope<'_> {
                     #(#decls)*
                     #(#local_attrs)* #let_token #pat = {
                         let __loglayer_logger = #logger;
-                        ::loglayer::__private::scope_slot(__loglayer_logger, #future).await
+                        ::loglayer::__private::scoped(__loglayer_logger, #future).await
                     };
                     #(#after)*
                 }
@@ -414,7 +414,7 @@ impl Scope<'_> {
                 let future = self.body_future(&FakeReturn::of_future(sig), nested(block));
                 quote! {
                     let __loglayer_logger = #logger;
-                    ::loglayer::__private::scope_slot(__loglayer_logger, #future).await
+                    ::loglayer::__private::scoped(__loglayer_logger, #future).await
                 }
             }
         };

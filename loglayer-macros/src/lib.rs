@@ -159,7 +159,7 @@ use proc_macro::TokenStream;
 ///     // The parent (the current logger) and the rendered context values;
 ///     // the child logger is built only if the body logs or calls `current()`.
 ///     let __loglayer_logger = __private::pending(None, &[("order_id", &__private::ser(&(order.id)))]);
-///     __private::scope_slot(__loglayer_logger, async move {
+///     __private::scoped(__loglayer_logger, async move {
 ///         // an unreachable `return` of type `Result<(), ShipError>`, so `?`
 ///         // and `return` infer exactly as in the original body
 ///         use ::loglayer::log;
@@ -174,7 +174,7 @@ use proc_macro::TokenStream;
 ///
 /// ```text
 /// fn parse(input: &str) -> Config {
-///     let __loglayer_guard = __private::enter_slot(LOGGER);
+///     let __loglayer_guard = __private::enter_scope(LOGGER);
 ///     use ::loglayer::log;
 ///     { BODY }
 /// }
@@ -184,7 +184,7 @@ use proc_macro::TokenStream;
 /// scope (through `loglayer::current()`); for a plain fn that is the one case
 /// where the body runs in an immediately called closure, so that an early
 /// `return` or `?` still reaches the check. A future the function returns
-/// runs as `scope_slot(deferred(FIELDS), FUTURE)`: `deferred` renders the
+/// runs as `scoped(deferred(FIELDS), FUTURE)`: `deferred` renders the
 /// fields now and takes the parent at first poll. In an `#[async_trait]`
 /// method, the async block that `async_trait` generates keeps its argument
 /// bindings, and the user's body inside it gets the `async fn` expansion

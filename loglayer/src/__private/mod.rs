@@ -123,11 +123,6 @@ pub fn logger_from<L: std::borrow::Borrow<LogLayer>>(l: L) -> LogLayer {
     l.borrow().clone()
 }
 
-/// `#[with_logger]` on a plain fn: makes `logger` current until the guard drops.
-pub fn enter(logger: LogLayer) -> SyncGuard {
-    SyncGuard::enter(Some(ScopeLogger::Ready(logger)))
-}
-
 /// `#[with_logger]`: a child of `base` (or of the current logger) **as it is
 /// now**, with these context fields (rendered now); the child is built only
 /// when first needed.
@@ -140,7 +135,7 @@ pub fn pending(base: Option<&LogLayer>, fields: &[(&'static str, &dyn FieldValue
 }
 
 /// `#[with_logger]` on a fn that returns a future: a child of the logger
-/// that is current when the [`scope_slot`] future is first polled (or dropped
+/// that is current when the [`scoped`] future is first polled (or dropped
 /// unpolled), with these context fields (rendered now).
 pub fn deferred(fields: &[(&'static str, &dyn FieldValue)]) -> ScopeLogger {
     ScopeLogger::deferred(fields)
@@ -152,12 +147,12 @@ pub fn ready(logger: LogLayer) -> ScopeLogger {
 }
 
 /// `#[with_logger]` on an async fn: runs `fut` in the scope of `logger`.
-pub fn scope_slot<F>(logger: ScopeLogger, fut: F) -> crate::Scoped<F> {
-    crate::current::scope_slot(logger, fut)
+pub fn scoped<F>(logger: ScopeLogger, fut: F) -> crate::Scoped<F> {
+    crate::current::scoped(logger, fut)
 }
 
 /// `#[with_logger]` on a plain fn: makes `logger` current until the guard drops.
-pub fn enter_slot(logger: ScopeLogger) -> SyncGuard {
+pub fn enter_scope(logger: ScopeLogger) -> SyncGuard {
     SyncGuard::enter(Some(logger))
 }
 

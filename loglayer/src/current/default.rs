@@ -10,14 +10,14 @@ use crate::{Level, LogLayer};
 
 static DEFAULT: OnceLock<ArcSwap<Inner>> = OnceLock::new();
 
-pub(crate) fn default_slot() -> &'static ArcSwap<Inner> {
+pub(crate) fn default_handle() -> &'static ArcSwap<Inner> {
     DEFAULT.get_or_init(|| ArcSwap::new(from_env().inner))
 }
 
 /// The default logger as it is now.
 pub(crate) fn default_logger() -> LogLayer {
     LogLayer {
-        inner: default_slot().load_full(),
+        inner: default_handle().load_full(),
     }
 }
 
@@ -28,7 +28,7 @@ pub(crate) fn default_ready_enables(level: Level) -> bool {
     if DEFAULT.get().is_some() {
         return false;
     }
-    default_slot();
+    default_handle();
     crate::logger::any_logger_enables(level)
 }
 
@@ -85,5 +85,5 @@ pub fn from_env() -> LogLayer {
 /// loglayer::info!("now JSON on stdout");
 /// ```
 pub fn set_default(logger: LogLayer) {
-    default_slot().store(logger.inner);
+    default_handle().store(logger.inner);
 }

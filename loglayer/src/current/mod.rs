@@ -45,7 +45,7 @@ pub use self::spawn::thread;
 pub use self::spawn::{spawn, spawn_blocking, spawn_local};
 
 pub(crate) use self::default::default_ready_enables;
-use self::default::{default_logger, default_slot};
+use self::default::{default_handle, default_logger};
 use self::slot::{with_current, with_slot};
 use crate::logger::{Frozen, Inner};
 use crate::{Level, LogLayer};
@@ -71,7 +71,7 @@ pub fn try_current() -> Option<LogLayer> {
 }
 
 /// `#[with_logger]` and `Scoped`: a scope's logger made current.
-pub(crate) fn scope_slot<F>(logger: ScopeLogger, fut: F) -> Scoped<F> {
+pub(crate) fn scoped<F>(logger: ScopeLogger, fut: F) -> Scoped<F> {
     Scoped::new(Some(logger), fut)
 }
 
@@ -80,7 +80,7 @@ pub(crate) fn scope_slot<F>(logger: ScopeLogger, fut: F) -> Scoped<F> {
 pub(crate) fn freeze_current() -> Frozen {
     with_current(|l| match l {
         Some(l) => l.inner.freeze(),
-        None => default_slot().load().freeze(),
+        None => default_handle().load().freeze(),
     })
 }
 
@@ -95,7 +95,7 @@ pub(crate) fn current_if_enabled(level: Level, target: &str) -> Option<std::sync
             .is_enabled_for(level, target)
             .then(|| l.inner.clone()),
         None => {
-            let default = default_slot().load();
+            let default = default_handle().load();
             default
                 .is_enabled_for(level, target)
                 .then(|| std::sync::Arc::clone(&default))
@@ -109,7 +109,7 @@ pub(crate) fn current_if_enabled(level: Level, target: &str) -> Option<std::sync
 pub(crate) fn enabled(level: Level, target: &str) -> bool {
     with_slot(|s| match s {
         Some(s) => s.is_enabled_for(level, target),
-        None => default_slot().load().is_enabled_for(level, target),
+        None => default_handle().load().is_enabled_for(level, target),
     })
 }
 
@@ -118,6 +118,6 @@ pub(crate) fn enabled(level: Level, target: &str) -> bool {
 pub(crate) fn with_current_inner<R>(f: impl FnOnce(&Inner) -> R) -> R {
     with_current(|l| match l {
         Some(l) => f(&l.inner),
-        None => f(&default_slot().load()),
+        None => f(&default_handle().load()),
     })
 }
