@@ -195,10 +195,7 @@ fn error_only_options_and_copy_msg_setting() {
     log.error_only(&Inner);
     log.error_only_with(
         &Inner,
-        OnlyOptions {
-            level: Some(Level::Warn),
-            copy_msg: Some(false),
-        },
+        OnlyOptions::new().level(Level::Warn).copy_msg(false),
     );
     let e = capture.entries();
     assert_eq!(e[0]["msg"], "connection reset");
@@ -212,13 +209,7 @@ fn error_only_options_and_copy_msg_setting() {
 fn metadata_only_logs_at_info_with_empty_message() {
     let (capture, log) = setup();
     log.metadata_only(json!({"depth": 3}));
-    log.metadata_only_with(
-        json!({"depth": 9}),
-        OnlyOptions {
-            level: Some(Level::Debug),
-            ..OnlyOptions::default()
-        },
-    );
+    log.metadata_only_with(json!({"depth": 9}), OnlyOptions::new().level(Level::Debug));
     let e = capture.entries();
     assert_eq!(
         (e[0]["level"].as_str(), e[0]["msg"].as_str()),

@@ -31,10 +31,20 @@ use std::time::SystemTime;
 
 use serde_json::Value;
 
+use crate::context::Context;
 use crate::error::ErrorInfo;
-use crate::fields::{Context, FieldList};
+use crate::fields::FieldList;
 use crate::json;
 use crate::Level;
+
+/// Whether `key` is `time`, `level` or `msg`: the keys every line starts
+/// with ([`Entry::write_json`] writes them first), reserved whatever the
+/// shape. The one list of them; [`Shape::is_reserved`] adds the configured
+/// field names.
+#[inline]
+pub(crate) fn is_fixed_key(key: &str) -> bool {
+    matches!(key, "time" | "level" | "msg")
+}
 
 /// Where context, metadata and the error go in a line.
 #[derive(Clone, Debug)]
@@ -56,7 +66,7 @@ impl Default for Shape {
 
 impl Shape {
     fn is_reserved(&self, key: &str) -> bool {
-        matches!(key, "time" | "level" | "msg")
+        is_fixed_key(key)
             || key == self.error_field
             || self.context_field.as_deref() == Some(key)
             || self.metadata_field.as_deref() == Some(key)

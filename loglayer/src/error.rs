@@ -58,10 +58,10 @@ impl AsError for dyn Error + Send + Sync + '_ {
     }
 }
 
-/// Turns an error into the value written under the error field.
-///
-/// Set one with [`LogLayerBuilder::error_serializer`](crate::LogLayerBuilder::error_serializer).
-pub type ErrorSerializer = dyn Fn(&(dyn Error + '_)) -> Value + Send + Sync;
+/// Turns an error into the value written under the error field: what
+/// [`LogLayerBuilder::error_serializer`](crate::LogLayerBuilder::error_serializer)
+/// stores.
+pub(crate) type ErrorSerializer = dyn Fn(&(dyn Error + '_)) -> Value + Send + Sync;
 
 /// Longest source chain kept, so a cyclic `source()` cannot loop forever.
 const MAX_SOURCES: usize = 64;

@@ -4,7 +4,6 @@
 //! bytes instead of re-serializing. A list never holds a key twice: adding an
 //! existing key replaces the earlier value (later keys win).
 
-use std::collections::HashMap;
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::Range;
@@ -14,7 +13,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::json;
-use crate::lazy::Lazy;
+use crate::json::TOO_DEEP;
 
 #[derive(Clone, Debug)]
 struct Item {
@@ -159,6 +158,24 @@ impl FieldList {
         self.position(key).is_some()
     }
 
+    /// Keeps only the fields whose key passes `keep`, in order.
+    pub(crate) fn retain(&mut self, keep: impl Fn(&str) -> bool) {
+        if self.iter().all(|(k, _)| keep(k)) {
+            return;
+        }
+        let mut kept = FieldList::new();
+        for (k, v) in self.iter().filter(|(k, _)| keep(k)) {
+            // Keys of one list are unique: no duplicate scan.
+            kept.append(k, |buf| buf.extend_from_slice(v.as_bytes()));
+        }
+        *self = kept;
+    }
+
+    /// Bytes of keys and values (to size a copy that will receive them).
+    pub(crate) fn text_len(&self) -> usize {
+        self.keys.len() + self.values.len()
+    }
+
     /// `(key, JSON bytes)` pairs in insertion order, without re-checking the
     /// values' UTF-8 (for writers that copy bytes).
     pub(crate) fn iter_bytes(&self) -> impl Iterator<Item = (&str, &[u8])> + '_ {
@@ -207,8 +224,6 @@ impl fmt::Debug for FieldList {
     }
 }
 
-use crate::json::TOO_DEEP;
-
 /// Serializes any value into an object for context or metadata: an object
 /// stays as it is; anything else is kept under the key `value` (documented).
 pub(crate) fn to_object<T: Serialize + ?Sized>(value: &T) -> Map<String, Value> {
@@ -253,112 +268,5 @@ impl Hasher for Fnv {
     }
 }
 
-/// A context: fields plus what makes an entry cheap — the flattened JSON
-/// fragment rendered once, and a key index to detect metadata overrides.
-#[derive(Default)]
-pub(crate) struct Context {
-    pub(crate) fields: FieldList,
-    /// `"k":v,"k2":v2` — the fields as they appear flattened in a line.
-    pub(crate) rendered: Vec<u8>,
-    index: HashMap<Box<str>, (), BuildHasherDefault<Fnv>>,
-    /// Values computed for each entry (see [`crate::lazy`]), after `fields`.
-    pub(crate) lazies: Vec<(String, Lazy)>,
-    /// Whether a key is `time`, `level` or `msg` (always reserved in a line).
-    pub(crate) has_fixed_reserved: bool,
-    /// One bit per key (see [`bloom_bit`]): a zero bit means "not a key".
-    bloom: u64,
-}
-
-impl Context {
-    /// A context with lazy values besides the rendered fields. A key is never
-    /// in both.
-    pub(crate) fn with_lazies(mut fields: FieldList, lazies: Vec<(String, Lazy)>) -> Self {
-        if !lazies.is_empty() {
-            let mut kept = FieldList::new();
-            for (k, v) in fields.iter() {
-                if !lazies.iter().any(|(lk, _)| lk == k) {
-                    kept.push_raw(k, v);
-                }
-            }
-            fields = kept;
-        }
-        Context {
-            lazies,
-            ..Context::new(fields)
-        }
-    }
-
-    /// This context with its lazy values computed now (for one entry).
-    pub(crate) fn evaluate(&self) -> Context {
-        let mut fields = self.fields.clone();
-        for (k, l) in &self.lazies {
-            fields.push_with(k, |buf| l.write_json(buf));
-        }
-        Context::new(fields)
-    }
-
-    pub(crate) fn new(fields: FieldList) -> Self {
-        // Each field renders as `"key":value,` with a few bytes of quoting.
-        let size: usize = fields
-            .iter_bytes()
-            .map(|(k, v)| k.len() + v.len() + 4)
-            .sum();
-        let mut rendered = Vec::with_capacity(size + 16);
-        let mut index = HashMap::default();
-        for (i, (k, v)) in fields.iter().enumerate() {
-            if i > 0 {
-                rendered.push(b',');
-            }
-            json::write_str(&mut rendered, k);
-            rendered.push(b':');
-            rendered.extend_from_slice(v.as_bytes());
-            if fields.len() > SMALL {
-                index.insert(k.into(), ());
-            }
-        }
-        let has_fixed_reserved = fields
-            .iter()
-            .any(|(k, _)| matches!(k, "time" | "level" | "msg"));
-        let bloom = fields.iter().fold(0, |m, (k, _)| m | bloom_bit(k));
-        Context {
-            fields,
-            rendered,
-            index,
-            lazies: Vec::new(),
-            has_fixed_reserved,
-            bloom,
-        }
-    }
-
-    pub(crate) fn is_empty(&self) -> bool {
-        self.fields.is_empty()
-    }
-
-    pub(crate) fn contains(&self, key: &str) -> bool {
-        // Most lookups miss (a metadata key that is not in the context): a
-        // one-bit filter answers those without comparing strings.
-        if self.bloom & bloom_bit(key) == 0 {
-            return false;
-        }
-        if self.fields.len() > SMALL {
-            self.index.contains_key(key)
-        } else {
-            self.fields.contains(key)
-        }
-    }
-}
-
-/// The bit of `key` in a context's 64-bit key filter: cheap (length and two
-/// bytes), enough to rule out most absent keys.
-fn bloom_bit(key: &str) -> u64 {
-    let b = key.as_bytes();
-    let h = b
-        .len()
-        .wrapping_mul(31)
-        .wrapping_add(usize::from(*b.first().unwrap_or(&0)) * 7)
-        .wrapping_add(usize::from(*b.last().unwrap_or(&0)));
-    1u64 << (h % 64)
-}
-
 /// Up to this many keys a linear scan beats hashing.
-const SMALL: usize = 8;
+pub(crate) const SMALL: usize = 8;

@@ -125,6 +125,7 @@ pub mod __private;
 #[cfg(any(feature = "log", feature = "tracing"))]
 #[cfg_attr(docsrs, doc(cfg(any(feature = "log", feature = "tracing"))))]
 pub mod bridge;
+mod context;
 mod current;
 mod directives;
 mod entry;
@@ -136,6 +137,7 @@ mod lazy;
 mod level;
 mod logger;
 mod macros;
+mod pipeline;
 pub mod plugin;
 #[cfg(feature = "tower")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
@@ -153,7 +155,7 @@ pub use current::{
 pub use current::{spawn, spawn_blocking, spawn_local};
 pub use directives::{Directives, ParseDirectivesError};
 pub use entry::Entry;
-pub use error::{AsError, ErrorInfo, ErrorSerializer};
+pub use error::{AsError, ErrorInfo};
 pub use fault::{failures, Failures};
 pub use lazy::{lazy, Lazy};
 pub use level::{Level, ParseLevelError, STATIC_MAX_LEVEL};

@@ -12,8 +12,8 @@ pub use self::report::{ErrWrap, ReportAsDisplay, ReportAsError};
 pub use crate::current::{ScopeLogger, SyncGuard};
 use crate::json;
 pub use crate::level::statically_enabled;
-pub use crate::logger::FieldValue;
-use crate::logger::{Meta, Msg, Record};
+pub use crate::pipeline::FieldValue;
+use crate::pipeline::{Meta, Msg, Record};
 use crate::{Level, LogLayer};
 
 /// Whether a macro call at `level` from `target` goes anywhere. The macros

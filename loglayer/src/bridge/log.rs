@@ -9,7 +9,7 @@ use ::log::kv::{self, VisitSource, VisitValue};
 use super::{active, ActiveGuard, Activity};
 use crate::fields::FieldList;
 use crate::json;
-use crate::logger::{Meta, Msg, Record};
+use crate::pipeline::{Meta, Msg, Record};
 use crate::Level;
 
 /// A [`log::Log`](::log::Log) that sends every `log` record to

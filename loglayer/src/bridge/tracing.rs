@@ -12,10 +12,12 @@ use ::tracing_subscriber::layer::{Context as LayerContext, Layer};
 use ::tracing_subscriber::registry::LookupSpan;
 
 use super::{active, ActiveGuard, Activity};
+use crate::context::Context;
 use crate::error::ErrorInfo;
-use crate::fields::{Context, FieldList};
+use crate::fields::FieldList;
 use crate::json;
-use crate::logger::{Inner, Meta, Msg, Record};
+use crate::logger::Inner;
+use crate::pipeline::{Meta, Msg, Record};
 use crate::transport::{Common, Transport};
 use crate::{Entry, Level, LogLayer};
 

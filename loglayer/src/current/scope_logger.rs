@@ -9,7 +9,8 @@
 //! [`LogLayer::child`].
 
 use crate::fields::FieldList;
-use crate::logger::{FieldValue, Frozen};
+use crate::logger::Frozen;
+use crate::pipeline::FieldValue;
 use crate::LogLayer;
 
 /// See the module docs. Not public API.

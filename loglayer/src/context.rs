@@ -1,0 +1,277 @@
+//! The context a logger carries, and the **one merge rule** for it.
+//!
+//! A [`Context`] is the logger's static fields (rendered to JSON once, see
+//! [`crate::fields`]) plus its [lazy values](crate::lazy), which are computed
+//! again for every entry. Every change to a context goes through
+//! [`Context::merged`] (adding) or [`Context::without`] (dropping), so the two
+//! invariants live here and nowhere else:
+//!
+//! - **later keys win**: a new field or lazy value replaces an earlier field or
+//!   lazy value of the same key;
+//! - **a key is never both** a plain field and a lazy value.
+//!
+//! Callers: `with_context` and the macros' context (below, on [`LogLayer`]),
+//! a `#[with_logger]` child built in one step (`Frozen::into_child_with_fields`),
+//! and [`Context::evaluate`] (a lazy value's result is a later key).
+//! A context that *replaces* the logger's for one entry ([`crate::RawEntry`],
+//! plugins' output) is built from plain fields with [`Context::new`].
+
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::entry::is_fixed_key;
+use crate::fields::{FieldList, Fnv, SMALL};
+use crate::json;
+use crate::lazy::Lazy;
+use crate::pipeline::catch;
+use crate::LogLayer;
+
+/// A context: fields plus what makes an entry cheap — the flattened JSON
+/// fragment rendered once, and a key index to detect metadata overrides.
+#[derive(Default)]
+pub(crate) struct Context {
+    pub(crate) fields: FieldList,
+    /// `"k":v,"k2":v2` — the fields as they appear flattened in a line.
+    pub(crate) rendered: Vec<u8>,
+    index: HashMap<Box<str>, (), BuildHasherDefault<Fnv>>,
+    /// Values computed for each entry (see [`crate::lazy`]), after `fields`;
+    /// never a key of `fields`.
+    pub(crate) lazies: Vec<(String, Lazy)>,
+    /// Whether a key is `time`, `level` or `msg` (always reserved in a line).
+    pub(crate) has_fixed_reserved: bool,
+    /// One bit per key (see [`bloom_bit`]): a zero bit means "not a key".
+    bloom: u64,
+}
+
+impl Context {
+    /// A context of plain fields (no lazy values).
+    pub(crate) fn new(fields: FieldList) -> Self {
+        // Each field renders as `"key":value,` with a few bytes of quoting.
+        let size: usize = fields
+            .iter_bytes()
+            .map(|(k, v)| k.len() + v.len() + 4)
+            .sum();
+        let mut rendered = Vec::with_capacity(size + 16);
+        let mut index = HashMap::default();
+        for (i, (k, v)) in fields.iter().enumerate() {
+            if i > 0 {
+                rendered.push(b',');
+            }
+            json::write_str(&mut rendered, k);
+            rendered.push(b':');
+            rendered.extend_from_slice(v.as_bytes());
+            if fields.len() > SMALL {
+                index.insert(k.into(), ());
+            }
+        }
+        let has_fixed_reserved = fields.iter().any(|(k, _)| is_fixed_key(k));
+        let bloom = fields.iter().fold(0, |m, (k, _)| m | bloom_bit(k));
+        Context {
+            fields,
+            rendered,
+            index,
+            lazies: Vec::new(),
+            has_fixed_reserved,
+            bloom,
+        }
+    }
+
+    /// **The merge**: this context with the fields that `add` writes, then
+    /// `lazies`, added. Later keys win, whether plain or lazy, and no key ends
+    /// up both plain and lazy. `room` is `(fields, bytes)` that `add` writes,
+    /// so the copy of the fields does not reallocate.
+    pub(crate) fn merged(
+        &self,
+        room: (usize, usize),
+        add: impl FnOnce(&mut FieldList),
+        lazies: Vec<(String, Lazy)>,
+    ) -> Context {
+        let mut fields = self.fields.clone_with_room(room.0, room.1);
+        add(&mut fields);
+        // Our plain fields never share a key with our lazy values, so a lazy
+        // key found in `fields` now was written by `add`: the new field wins.
+        // A new lazy value wins over an old one of its key.
+        let mut all: Vec<(String, Lazy)> = self
+            .lazies
+            .iter()
+            .filter(|(k, _)| !fields.contains(k) && !lazies.iter().any(|(n, _)| n == k))
+            .cloned()
+            .collect();
+        if !lazies.is_empty() {
+            // ... and over a plain field of its key, old or new.
+            fields.retain(|k| !lazies.iter().any(|(n, _)| n == k));
+            all.extend(lazies);
+        }
+        Context {
+            lazies: all,
+            ..Context::new(fields)
+        }
+    }
+
+    /// This context without the keys for which `dropped` is true (plain or
+    /// lazy).
+    pub(crate) fn without(&self, dropped: impl Fn(&str) -> bool) -> Context {
+        let mut fields = self.fields.clone();
+        fields.retain(|k| !dropped(k));
+        let lazies = self
+            .lazies
+            .iter()
+            .filter(|(k, _)| !dropped(k))
+            .cloned()
+            .collect();
+        Context {
+            lazies,
+            ..Context::new(fields)
+        }
+    }
+
+    /// This context with its lazy values computed now (for one entry): each
+    /// value is merged in as a later key, so it keeps its place after the
+    /// plain fields.
+    pub(crate) fn evaluate(&self) -> Context {
+        let bytes = self.lazies.iter().map(|(k, _)| k.len() + 16).sum();
+        self.merged(
+            (self.lazies.len(), bytes),
+            |fields| {
+                for (k, l) in &self.lazies {
+                    fields.push_with(k, |buf| l.write_json(buf));
+                }
+            },
+            Vec::new(),
+        )
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+    }
+
+    pub(crate) fn contains(&self, key: &str) -> bool {
+        // Most lookups miss (a metadata key that is not in the context): a
+        // one-bit filter answers those without comparing strings.
+        if self.bloom & bloom_bit(key) == 0 {
+            return false;
+        }
+        if self.fields.len() > SMALL {
+            self.index.contains_key(key)
+        } else {
+            self.fields.contains(key)
+        }
+    }
+}
+
+/// The bit of `key` in a context's 64-bit key filter: cheap (length and two
+/// bytes), enough to rule out most absent keys.
+fn bloom_bit(key: &str) -> u64 {
+    let b = key.as_bytes();
+    let h = b
+        .len()
+        .wrapping_mul(31)
+        .wrapping_add(usize::from(*b.first().unwrap_or(&0)) * 7)
+        .wrapping_add(usize::from(*b.last().unwrap_or(&0)));
+    1u64 << (h % 64)
+}
+
+/// The context methods of the handle: each ends in one of the merges above.
+impl LogLayer {
+    /// Adds keys to **this** logger's context, in place: every clone of the
+    /// handle sees them, later keys win. Returns `self` for chaining.
+    ///
+    /// A value that is not an object is kept under the key `value`.
+    ///
+    /// ```
+    /// # let capture = loglayer::transport::CaptureTransport::new();
+    /// # let log = loglayer::LogLayer::new(capture.clone());
+    /// let same = log.clone();
+    /// log.with_context(serde_json::json!({"user": 1})).with_context(serde_json::json!({"user": 2}));
+    /// same.info("hi");
+    /// assert_eq!(capture.entries()[0]["user"], 2);
+    /// ```
+    pub fn with_context(&self, value: impl Serialize) -> &Self {
+        let (map, lazies) = crate::lazy::to_object_deferring(&value);
+        self.add_context_map(map, lazies);
+        self
+    }
+
+    /// Runs plugins' `on_context_called` on `map`, then merges it.
+    pub(crate) fn add_context_map(&self, map: Map<String, Value>, lazies: Vec<(String, Lazy)>) {
+        let state = self.inner.state.load();
+        let mut map = map;
+        for slot in state.plugins.iter().filter(|p| p.enabled) {
+            let p = &*slot.plugin;
+            let input = std::mem::take(&mut map);
+            match catch(p, "on_context_called", || p.on_context_called(input)) {
+                Some(Some(m)) => map = m,
+                _ => return,
+            }
+        }
+        self.store_context(&FieldList::from_map(&map), lazies);
+    }
+
+    /// Adds already-rendered fields (from the macros) to the context.
+    pub(crate) fn add_context_list(&self, list: &FieldList) {
+        if self.inner.state.load().has_plugins() {
+            self.add_context_map(list.to_map(), Vec::new());
+        } else {
+            self.store_context(list, Vec::new());
+        }
+    }
+
+    /// Merges fields and lazy values into the context (plugins already ran).
+    fn store_context(&self, list: &FieldList, lazies: Vec<(String, Lazy)>) {
+        let room = (list.len(), list.text_len());
+        self.inner.update(|s| {
+            let context = s.context.merged(room, |f| f.extend(list), lazies.clone());
+            s.context = Arc::new(context);
+        });
+    }
+
+    /// A snapshot of the context.
+    ///
+    /// ```
+    /// # let log = loglayer::LogLayer::new(loglayer::transport::CaptureTransport::new());
+    /// log.with_context(serde_json::json!({"a": 1}));
+    /// assert_eq!(log.get_context()["a"], 1);
+    /// ```
+    pub fn get_context(&self) -> Map<String, Value> {
+        let context = &self.inner.state.load().context;
+        if context.lazies.is_empty() {
+            context.fields.to_map()
+        } else {
+            context.evaluate().fields.to_map()
+        }
+    }
+
+    /// Drops every context key.
+    ///
+    /// ```
+    /// # let log = loglayer::LogLayer::new(loglayer::transport::CaptureTransport::new());
+    /// log.with_context(serde_json::json!({"a": 1}));
+    /// log.clear_context();
+    /// assert!(log.get_context().is_empty());
+    /// ```
+    pub fn clear_context(&self) -> &Self {
+        self.inner
+            .update(|s| s.context = Arc::new(Context::default()));
+        self
+    }
+
+    /// Drops the named context keys.
+    ///
+    /// ```
+    /// # let log = loglayer::LogLayer::new(loglayer::transport::CaptureTransport::new());
+    /// log.with_context(serde_json::json!({"a": 1, "b": 2}));
+    /// log.clear_context_keys(&["a"]);
+    /// assert_eq!(log.get_context(), *serde_json::json!({"b": 2}).as_object().unwrap());
+    /// ```
+    pub fn clear_context_keys<K: AsRef<str>>(&self, keys: &[K]) -> &Self {
+        self.inner.update(|s| {
+            let context = s.context.without(|k| keys.iter().any(|d| d.as_ref() == k));
+            s.context = Arc::new(context);
+        });
+        self
+    }
+}

@@ -1,0 +1,254 @@
+//! [`LogLayerBuilder`]: builds a **logger** — its transports, plugins, levels
+//! and output shape, set once, then [`build`](LogLayerBuilder::build).
+//!
+//! Not to be confused with [`LogBuilder`](crate::LogBuilder) (`log_builder.rs`),
+//! which builds **one entry** of an existing logger.
+
+use std::error::Error;
+use std::fmt;
+use std::sync::atomic::AtomicU8;
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use serde_json::Value;
+
+use super::levels::{note_levels, ALL_LEVELS, DISABLED, MUTE_CONTEXT, MUTE_METADATA};
+use super::state::{Config, Inner, PluginSlot, State};
+use super::LogLayer;
+use crate::context::Context;
+use crate::entry::Shape;
+use crate::error::ErrorSerializer;
+use crate::plugin::Plugin;
+use crate::transport::Transport;
+use crate::{Directives, Level};
+
+/// Builds a [`LogLayer`]: transports, plugins, level and output options.
+///
+/// ```
+/// use loglayer::{transport::{CaptureTransport, JsonTransport}, Level, LogLayer};
+///
+/// let capture = CaptureTransport::new();
+/// let log = LogLayer::builder()
+///     .transport(JsonTransport::new(std::io::sink()))
+///     .transport(capture.clone())
+///     .level(Level::Warn)
+///     .prefix("[billing]")
+///     .metadata_field_name("meta")
+///     .build();
+/// log.info("hidden");
+/// log.with_metadata(serde_json::json!({"a": 1})).warn("shown");
+/// let e = &capture.entries()[0];
+/// assert_eq!(e["msg"], "[billing] shown");
+/// assert_eq!(e["meta"]["a"], 1);
+/// ```
+#[must_use = "call .build() to get the logger"]
+pub struct LogLayerBuilder {
+    transports: Vec<Arc<dyn Transport>>,
+    plugins: Vec<Arc<dyn Plugin>>,
+    level: Option<Level>,
+    enabled: bool,
+    prefix: Option<String>,
+    shape: Shape,
+    error_serializer: Option<Arc<ErrorSerializer>>,
+    copy_msg_on_only_error: bool,
+    muted: u8,
+    directives: Option<Directives>,
+}
+
+impl fmt::Debug for LogLayerBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LogLayerBuilder")
+            .field("transports", &self.transports.len())
+            .field("plugins", &self.plugins.len())
+            .field("level", &self.level)
+            .field("enabled", &self.enabled)
+            .field("prefix", &self.prefix)
+            .field("shape", &self.shape)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LogLayerBuilder {
+    /// The defaults: no transport, every level, logging on (see
+    /// [`LogLayer::builder`]).
+    pub(super) fn new() -> Self {
+        LogLayerBuilder {
+            transports: Vec::new(),
+            plugins: Vec::new(),
+            level: None,
+            enabled: true,
+            prefix: None,
+            shape: Shape::default(),
+            error_serializer: None,
+            copy_msg_on_only_error: false,
+            muted: 0,
+            directives: None,
+        }
+    }
+
+    /// Adds a transport (repeatable: every transport receives every entry).
+    pub fn transport(mut self, transport: impl Transport) -> Self {
+        self.transports.push(Arc::new(transport));
+        self
+    }
+
+    /// Adds a plugin (repeatable; plugins run in the order added).
+    pub fn plugin(mut self, plugin: impl Plugin) -> Self {
+        self.plugins.push(Arc::new(plugin));
+        self
+    }
+
+    /// Enables `level` and everything more severe (default: every level).
+    pub fn level(mut self, level: Level) -> Self {
+        self.level = Some(level);
+        self
+    }
+
+    /// Levels per target (module path), e.g. parsed from
+    /// `"info,my_crate::db=debug"`; see [`Directives`]. The macros record the
+    /// module path of each call as its target; the `LogLayer` methods use the
+    /// default level of the directives. `set_level` and friends still gate
+    /// every entry on top of them.
+    ///
+    /// ```
+    /// # use loglayer::{transport::CaptureTransport, Directives, LogLayer};
+    /// let capture = CaptureTransport::new();
+    /// let log = LogLayer::builder()
+    ///     .transport(capture.clone())
+    ///     .directives("warn,rust_out=debug".parse::<Directives>().unwrap())
+    ///     .build();
+    /// loglayer::sync_scope(log.clone(), || loglayer::debug!("doc-tests run in module rust_out"));
+    /// log.info("no target: the default, warn, applies");
+    /// assert_eq!(capture.len(), 1);
+    /// ```
+    pub fn directives(mut self, directives: Directives) -> Self {
+        self.directives = Some(directives);
+        self
+    }
+
+    /// Starts with logging on (default) or off.
+    pub fn enabled(mut self, enabled: bool) -> Self {
+        self.enabled = enabled;
+        self
+    }
+
+    /// Prefixes every message with `prefix` and a space.
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = Some(prefix.into());
+        self
+    }
+
+    /// Nests the context under this key instead of flattening it.
+    pub fn context_field_name(mut self, name: impl Into<String>) -> Self {
+        self.shape.context_field = Some(name.into());
+        self
+    }
+
+    /// Nests metadata under this key instead of flattening it.
+    pub fn metadata_field_name(mut self, name: impl Into<String>) -> Self {
+        self.shape.metadata_field = Some(name.into());
+        self
+    }
+
+    /// The key of the error (default `err`).
+    ///
+    /// ```
+    /// # use loglayer::{transport::CaptureTransport, LogLayer};
+    /// let capture = CaptureTransport::new();
+    /// let log = LogLayer::builder().transport(capture.clone()).error_field_name("error").build();
+    /// log.with_error(&std::io::Error::other("x")).error("failed");
+    /// assert_eq!(capture.entries()[0]["error"]["message"], "x");
+    /// ```
+    pub fn error_field_name(mut self, name: impl Into<String>) -> Self {
+        self.shape.error_field = name.into();
+        self
+    }
+
+    /// Replaces the default `{"message", "sources"}` error value.
+    ///
+    /// ```
+    /// # use loglayer::{transport::CaptureTransport, LogLayer};
+    /// let capture = CaptureTransport::new();
+    /// let log = LogLayer::builder()
+    ///     .transport(capture.clone())
+    ///     .error_serializer(|e| serde_json::json!({"text": e.to_string(), "kind": "io"}))
+    ///     .build();
+    /// log.with_error(&std::io::Error::other("x")).error("failed");
+    /// assert_eq!(capture.entries()[0]["err"]["kind"], "io");
+    /// ```
+    pub fn error_serializer<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&(dyn Error + '_)) -> Value + Send + Sync + 'static,
+    {
+        self.error_serializer = Some(Arc::new(f));
+        self
+    }
+
+    /// Makes [`LogLayer::error_only`] use the error's message as the entry's
+    /// message (LogLayer's `copyMsgOnOnlyError`; default off).
+    pub fn copy_msg_on_only_error(mut self, copy: bool) -> Self {
+        self.copy_msg_on_only_error = copy;
+        self
+    }
+
+    /// Starts with the context muted (see [`LogLayer::mute_context`]).
+    pub fn mute_context(mut self, mute: bool) -> Self {
+        self.set_mute(MUTE_CONTEXT, mute);
+        self
+    }
+
+    /// Starts with metadata muted (see [`LogLayer::mute_metadata`]).
+    pub fn mute_metadata(mut self, mute: bool) -> Self {
+        self.set_mute(MUTE_METADATA, mute);
+        self
+    }
+
+    fn set_mute(&mut self, bit: u8, on: bool) {
+        if on {
+            self.muted |= bit;
+        } else {
+            self.muted &= !bit;
+        }
+    }
+
+    /// The logger.
+    pub fn build(self) -> LogLayer {
+        let mut levels = match (self.level, &self.directives) {
+            (Some(level), _) => level.mask_from(),
+            (None, Some(d)) => d.most_verbose().map_or(0, Level::mask_from),
+            (None, None) => ALL_LEVELS,
+        };
+        note_levels(levels);
+        if !self.enabled {
+            levels |= DISABLED;
+        }
+        let plugins: Arc<[PluginSlot]> = self
+            .plugins
+            .into_iter()
+            .map(|plugin| PluginSlot {
+                plugin,
+                enabled: true,
+            })
+            .collect();
+        let config = Arc::new(Config {
+            shape: self.shape,
+            error_serializer: self.error_serializer,
+            copy_msg_on_only_error: self.copy_msg_on_only_error,
+            directives: self.directives.map(Arc::new),
+            prefix: self.prefix.map(Arc::from),
+        });
+        LogLayer {
+            inner: Arc::new(Inner {
+                config: config.clone(),
+                levels: AtomicU8::new(levels),
+                muted: AtomicU8::new(self.muted),
+                state: ArcSwap::from_pointee(State {
+                    config,
+                    context: Arc::new(Context::default()),
+                    transports: self.transports.into(),
+                    plugins,
+                }),
+            }),
+        }
+    }
+}

@@ -1,0 +1,190 @@
+//! Which entries a logger lets through: the level mask and its on/off bit,
+//! the mutes, and the process-wide hint the macros check first.
+//!
+//! These checks run before anything else on every call, so they are a load
+//! and a mask each (`#[inline]`); per-target [`Directives`](crate::Directives)
+//! are consulted only when a logger has them.
+
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use super::state::Inner;
+use super::LogLayer;
+use crate::Level;
+
+/// Bit of `Inner::levels` set by `disable_logging`.
+pub(super) const DISABLED: u8 = 0b1000_0000;
+/// Every level bit (`Level::bit`).
+pub(super) const ALL_LEVELS: u8 = 0b0011_1111;
+/// Bits of `Inner::muted`.
+pub(crate) const MUTE_CONTEXT: u8 = 1;
+pub(crate) const MUTE_METADATA: u8 = 2;
+
+/// Every level bit any logger of this process has ever enabled. A hint that
+/// only grows: a macro call whose level no logger enables stops at one load.
+static ANY_LEVELS: AtomicU8 = AtomicU8::new(0);
+
+pub(super) fn note_levels(mask: u8) {
+    let bits = mask & ALL_LEVELS;
+    if ANY_LEVELS.load(Ordering::Relaxed) & bits != bits {
+        ANY_LEVELS.fetch_or(bits, Ordering::Relaxed);
+    }
+}
+
+/// Whether some logger may enable `level` (see `ANY_LEVELS`).
+#[inline]
+pub(crate) fn any_logger_enables(level: Level) -> bool {
+    ANY_LEVELS.load(Ordering::Relaxed) & level.bit() != 0
+}
+
+/// Whether a level mask lets `level` through.
+#[inline]
+pub(super) fn levels_allow(mask: u8, level: Level) -> bool {
+    mask & level.bit() != 0 && mask & DISABLED == 0
+}
+
+impl Inner {
+    /// Whether `level` passes for an entry without a target (the methods).
+    #[inline]
+    pub(crate) fn is_enabled(&self, level: Level) -> bool {
+        self.mask_allows(level)
+            && self
+                .config
+                .directives
+                .as_ref()
+                .is_none_or(|d| d.enabled(None, level))
+    }
+
+    /// Whether `level` passes for an entry from `target` (the macros).
+    #[inline]
+    pub(crate) fn is_enabled_for(&self, level: Level, target: &str) -> bool {
+        self.mask_allows(level)
+            && self
+                .config
+                .directives
+                .as_ref()
+                .is_none_or(|d| d.enabled(Some(target), level))
+    }
+
+    #[inline]
+    fn mask_allows(&self, level: Level) -> bool {
+        levels_allow(self.levels.load(Ordering::Relaxed), level)
+    }
+}
+
+impl LogLayer {
+    fn update_levels(&self, f: impl Fn(u8) -> u8) {
+        if let Ok(old) = self
+            .inner
+            .levels
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| Some(f(v)))
+        {
+            note_levels(f(old));
+        }
+    }
+
+    /// Enables `level` and everything more severe; disables the rest.
+    ///
+    /// ```
+    /// # let log = loglayer::LogLayer::new(loglayer::transport::CaptureTransport::new());
+    /// use loglayer::Level;
+    /// log.set_level(Level::Warn);
+    /// assert!(!log.is_level_enabled(Level::Info));
+    /// assert!(log.is_level_enabled(Level::Error));
+    /// ```
+    pub fn set_level(&self, level: Level) -> &Self {
+        self.update_levels(|v| (v & DISABLED) | level.mask_from());
+        self
+    }
+
+    /// Enables one level.
+    pub fn enable_level(&self, level: Level) -> &Self {
+        self.update_levels(|v| v | level.bit());
+        self
+    }
+
+    /// Disables one level.
+    ///
+    /// ```
+    /// # let log = loglayer::LogLayer::new(loglayer::transport::CaptureTransport::new());
+    /// use loglayer::Level;
+    /// log.disable_level(Level::Debug);
+    /// assert!(!log.is_level_enabled(Level::Debug));
+    /// assert!(log.is_level_enabled(Level::Trace));
+    /// log.enable_level(Level::Debug);
+    /// assert!(log.is_level_enabled(Level::Debug));
+    /// ```
+    pub fn disable_level(&self, level: Level) -> &Self {
+        self.update_levels(|v| v & !level.bit());
+        self
+    }
+
+    /// Whether an entry at `level` would be sent (logging on and the level
+    /// enabled).
+    pub fn is_level_enabled(&self, level: Level) -> bool {
+        self.inner.is_enabled(level)
+    }
+
+    /// Turns logging back on. Like LogLayer, this does **not** undo an earlier
+    /// [`set_level`](LogLayer::set_level): levels disabled then stay disabled.
+    ///
+    /// ```
+    /// # let log = loglayer::LogLayer::new(loglayer::transport::CaptureTransport::new());
+    /// use loglayer::Level;
+    /// log.set_level(Level::Error);
+    /// log.disable_logging();
+    /// assert!(!log.is_level_enabled(Level::Fatal));
+    /// log.enable_logging();
+    /// assert!(log.is_level_enabled(Level::Fatal));
+    /// assert!(!log.is_level_enabled(Level::Info)); // still off from set_level
+    /// ```
+    pub fn enable_logging(&self) -> &Self {
+        self.update_levels(|v| v & !DISABLED);
+        self
+    }
+
+    /// Turns all logging off, whatever the levels.
+    pub fn disable_logging(&self) -> &Self {
+        self.update_levels(|v| v | DISABLED);
+        self
+    }
+
+    fn set_muted(&self, bit: u8, on: bool) -> &Self {
+        if on {
+            self.inner.muted.fetch_or(bit, Ordering::Relaxed);
+        } else {
+            self.inner.muted.fetch_and(!bit, Ordering::Relaxed);
+        }
+        self
+    }
+
+    /// Leaves the context out of entries until [`unmute_context`](LogLayer::unmute_context).
+    ///
+    /// ```
+    /// # let capture = loglayer::transport::CaptureTransport::new();
+    /// # let log = loglayer::LogLayer::new(capture.clone());
+    /// log.with_context(serde_json::json!({"a": 1}));
+    /// log.mute_context().info("x");
+    /// log.unmute_context().info("y");
+    /// let e = capture.entries();
+    /// assert!(e[0].get("a").is_none());
+    /// assert_eq!(e[1]["a"], 1);
+    /// ```
+    pub fn mute_context(&self) -> &Self {
+        self.set_muted(MUTE_CONTEXT, true)
+    }
+
+    /// Puts the context back into entries.
+    pub fn unmute_context(&self) -> &Self {
+        self.set_muted(MUTE_CONTEXT, false)
+    }
+
+    /// Leaves metadata out of entries until [`unmute_metadata`](LogLayer::unmute_metadata).
+    pub fn mute_metadata(&self) -> &Self {
+        self.set_muted(MUTE_METADATA, true)
+    }
+
+    /// Puts metadata back into entries.
+    pub fn unmute_metadata(&self) -> &Self {
+        self.set_muted(MUTE_METADATA, false)
+    }
+}

@@ -1,0 +1,229 @@
+//! Building **one entry**: [`LogBuilder`] (from
+//! [`LogLayer::with_metadata`] / [`LogLayer::with_error`]), [`RawEntry`]
+//! (for [`LogLayer::raw`]) and [`OnlyOptions`] (for `error_only_with` /
+//! `metadata_only_with`). Each ends in one call to the pipeline.
+//!
+//! Not to be confused with [`LogLayerBuilder`](crate::LogLayerBuilder)
+//! (`builder.rs`), which builds a **logger**: a `LogBuilder` borrows an
+//! existing logger and lives for one call.
+
+use std::error::Error;
+use std::fmt;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::LogLayer;
+use crate::error::{AsError, ErrorInfo};
+use crate::fields::{to_object, FieldList};
+use crate::json;
+use crate::lazy::Lazy;
+use crate::pipeline::{Meta, Msg, Record};
+use crate::Level;
+
+/// Options for [`LogLayer::error_only_with`] and [`LogLayer::metadata_only_with`].
+///
+/// Start from [`OnlyOptions::new`] (or `Default`) and set what differs; an
+/// option left unset keeps the method's default. The fields are private so
+/// that options can be added without breaking callers.
+///
+/// ```
+/// use loglayer::{Level, OnlyOptions};
+/// let opts = OnlyOptions::new().level(Level::Warn).copy_msg(true);
+/// assert_ne!(opts, OnlyOptions::default());
+/// ```
+///
+/// ```compile_fail
+/// // Not constructible field by field: use the builder methods.
+/// let opts = loglayer::OnlyOptions { level: None, copy_msg: None };
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OnlyOptions {
+    /// The entry's level; `None` for the method's default (error / info).
+    pub(super) level: Option<Level>,
+    /// For `error_only_with`: use the error's message as the entry's message;
+    /// `None` for the logger's `copy_msg_on_only_error` setting.
+    pub(super) copy_msg: Option<bool>,
+}
+
+impl OnlyOptions {
+    /// Every option at the method's default (the same as `Default`).
+    pub const fn new() -> Self {
+        OnlyOptions {
+            level: None,
+            copy_msg: None,
+        }
+    }
+
+    /// The entry's level (default: error for `error_only_with`, info for
+    /// `metadata_only_with`).
+    pub const fn level(self, level: Level) -> Self {
+        OnlyOptions {
+            level: Some(level),
+            ..self
+        }
+    }
+
+    /// For `error_only_with`: whether the error's message becomes the entry's
+    /// message (default: the logger's
+    /// [`copy_msg_on_only_error`](crate::LogLayerBuilder::copy_msg_on_only_error)).
+    pub const fn copy_msg(self, copy: bool) -> Self {
+        OnlyOptions {
+            copy_msg: Some(copy),
+            ..self
+        }
+    }
+}
+
+/// A fully specified entry for [`LogLayer::raw`].
+///
+/// ```
+/// use loglayer::{transport::CaptureTransport, Level, LogLayer, RawEntry};
+/// use serde_json::json;
+///
+/// let capture = CaptureTransport::new();
+/// let log = LogLayer::new(capture.clone());
+/// log.raw(RawEntry::new(Level::Warn, "custom")
+///     .metadata(json!({"a": 1}))
+///     .context(json!({"tenant": "x"})));
+/// let e = &capture.entries()[0];
+/// assert_eq!((e["level"].as_str(), e["a"].as_i64(), e["tenant"].as_str()), (Some("warn"), Some(1), Some("x")));
+/// ```
+#[derive(Debug)]
+pub struct RawEntry<'a> {
+    pub(super) level: Level,
+    pub(super) message: String,
+    pub(super) metadata: Option<Map<String, Value>>,
+    pub(super) context: Option<Map<String, Value>>,
+    pub(super) error: Option<&'a (dyn Error + 'a)>,
+}
+
+impl<'a> RawEntry<'a> {
+    /// An entry with a level and message.
+    pub fn new(level: Level, message: impl fmt::Display) -> Self {
+        RawEntry {
+            level,
+            message: json::display_to_string(&message),
+            metadata: None,
+            context: None,
+            error: None,
+        }
+    }
+
+    /// Sets the metadata (an object; anything else is kept under `value`).
+    pub fn metadata(mut self, value: impl Serialize) -> Self {
+        self.metadata = Some(to_object(&value));
+        self
+    }
+
+    /// Replaces the logger's context for this entry only.
+    pub fn context(mut self, value: impl Serialize) -> Self {
+        self.context = Some(to_object(&value));
+        self
+    }
+
+    /// Attaches an error.
+    pub fn error<E: AsError + ?Sized>(mut self, err: &'a E) -> Self {
+        self.error = Some(err.as_error());
+        self
+    }
+}
+
+/// One entry being built: metadata and an error, then a level method sends it.
+///
+/// ```
+/// # let capture = loglayer::transport::CaptureTransport::new();
+/// # let log = loglayer::LogLayer::new(capture.clone());
+/// log.with_metadata(serde_json::json!({"a": 1}))
+///     .with_error(&std::io::Error::other("x"))
+///     .with_metadata(serde_json::json!({"b": 2}))
+///     .warn("two keys and an error");
+/// let e = &capture.entries()[0];
+/// assert_eq!((e["a"].as_i64(), e["b"].as_i64()), (Some(1), Some(2)));
+/// assert_eq!(e["err"]["message"], "x");
+/// ```
+#[must_use = "an entry is sent only by a level method such as .info(...)"]
+pub struct LogBuilder<'a> {
+    logger: &'a LogLayer,
+    metadata: FieldList,
+    lazies: Vec<(String, Lazy)>,
+    error: Option<ErrorInfo>,
+}
+
+impl fmt::Debug for LogBuilder<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LogBuilder")
+            .field("metadata", &self.metadata)
+            .field("lazies", &self.lazies.len())
+            .field("error", &self.error)
+            .finish_non_exhaustive()
+    }
+}
+
+macro_rules! builder_level_methods {
+    ($($name:ident => $level:ident,)*) => {$(
+        #[doc = concat!("Sends the entry at ", stringify!($name), " level.")]
+        pub fn $name(self, message: impl fmt::Display) {
+            self.log(Level::$level, message);
+        }
+    )*};
+}
+
+impl<'a> LogBuilder<'a> {
+    pub(super) fn new(logger: &'a LogLayer) -> Self {
+        LogBuilder {
+            logger,
+            metadata: FieldList::new(),
+            lazies: Vec::new(),
+            error: None,
+        }
+    }
+
+    /// Adds metadata; keys already set are replaced.
+    pub fn with_metadata(mut self, value: impl Serialize) -> Self {
+        let (map, lazies) = crate::lazy::to_object_deferring(&value);
+        if !self.lazies.is_empty() {
+            self.lazies.retain(|(l, _)| !map.contains_key(l));
+        }
+        self.metadata.extend(&FieldList::from_map(&map));
+        for (k, l) in lazies {
+            self.lazies.retain(|(n, _)| *n != k);
+            self.lazies.push((k, l));
+        }
+        self
+    }
+
+    /// Attaches an error (replacing an earlier one).
+    pub fn with_error<E: AsError + ?Sized>(mut self, err: &E) -> Self {
+        self.error = Some(self.logger.capture_error(err.as_error()));
+        self
+    }
+
+    builder_level_methods! {
+        trace => Trace,
+        debug => Debug,
+        info => Info,
+        warn => Warn,
+        error => Error,
+        fatal => Fatal,
+    }
+
+    /// Sends the entry at `level`.
+    pub fn log(mut self, level: Level, message: impl fmt::Display) {
+        if self.logger.inner.is_enabled(level) {
+            // Lazy values run only now that the entry is known to be sent.
+            for (k, l) in &self.lazies {
+                self.metadata.push_with(k, |buf| l.write_json(buf));
+            }
+            self.logger.inner.emit(Record {
+                level,
+                msg: Msg::Display(&message),
+                meta: Meta::List(&self.metadata),
+                error: self.error.as_ref(),
+                target: None,
+                context: None,
+            });
+        }
+    }
+}

@@ -1,0 +1,333 @@
+//! What happens to an entry: from a call that passed the level check to the
+//! transports' `write`.
+//!
+//! 1. [`Inner::emit`] guards against re-entry (a transport or `Display` impl
+//!    that logs while logging: [`MAX_DEPTH`]), borrows this thread's scratch
+//!    buffers and catches any panic, so a log call never panics its caller;
+//! 2. `emit_in` assembles the [`Entry`]: time, prefix + message, metadata
+//!    (unless muted), the context (unless muted; lazy values computed now);
+//! 3. without plugins it goes straight to [`send`]; with plugins,
+//!    `emit_with_plugins` runs their hooks in LogLayer's order
+//!    (`on_metadata_called`, `on_before_data_out`, `on_before_message_out`,
+//!    `transform_log_level`, `should_log`, then `should_send_to_logger` per
+//!    transport), each under [`catch`];
+//! 4. each transport that [`accepts`] the level gets it through
+//!    [`write_one`], which counts a failure or panic instead of spreading it.
+//!
+//! In steady state, without plugins or lazy values, an entry allocates
+//! nothing: the message and metadata are written into reused per-thread
+//! buffers and the context's JSON was rendered when it was set.
+
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::Ordering;
+use std::sync::LazyLock;
+use std::time::SystemTime;
+
+use crate::context::Context;
+use crate::entry::Entry;
+use crate::error::ErrorInfo;
+use crate::fault;
+use crate::fields::FieldList;
+use crate::json;
+use crate::logger::{Inner, PluginSlot, State, MUTE_CONTEXT, MUTE_METADATA};
+use crate::plugin::{LogData, Plugin};
+use crate::transport::Transport;
+use crate::Level;
+
+/// Deepest nesting of log calls on one thread (a transport or `Display` impl
+/// that logs while logging); deeper entries are dropped and counted.
+const MAX_DEPTH: u8 = 4;
+
+static EMPTY_CONTEXT: LazyLock<Context> = LazyLock::new(Context::default);
+
+/// A value written as a metadata field. Implemented by the wrappers the
+/// macros build; not public API.
+#[doc(hidden)]
+pub trait FieldValue {
+    /// Appends exactly one JSON value.
+    fn write_json(&self, out: &mut Vec<u8>);
+}
+
+/// The message of a call.
+#[derive(Clone, Copy)]
+pub(crate) enum Msg<'a> {
+    Args(fmt::Arguments<'a>),
+    Display(&'a dyn fmt::Display),
+}
+
+/// The metadata of a call.
+#[derive(Clone, Copy)]
+pub(crate) enum Meta<'a> {
+    None,
+    Pairs(&'a [(&'a str, &'a dyn FieldValue)]),
+    List(&'a FieldList),
+}
+
+/// One call, before assembly.
+pub(crate) struct Record<'a> {
+    pub(crate) level: Level,
+    pub(crate) msg: Msg<'a>,
+    pub(crate) meta: Meta<'a>,
+    pub(crate) error: Option<&'a ErrorInfo>,
+    pub(crate) target: Option<&'a str>,
+    pub(crate) context: Option<&'a Context>,
+}
+
+/// Per-thread reusable buffers, so an entry allocates nothing in steady state.
+#[derive(Default)]
+struct Scratch {
+    msg: String,
+    meta: FieldList,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Option<Box<Scratch>>> = const { RefCell::new(None) };
+    static DEPTH: Cell<u8> = const { Cell::new(0) };
+}
+
+struct DepthGuard;
+
+impl DepthGuard {
+    fn enter() -> Option<DepthGuard> {
+        DEPTH
+            .try_with(|d| {
+                let v = d.get();
+                if v >= MAX_DEPTH {
+                    None
+                } else {
+                    d.set(v + 1);
+                    Some(DepthGuard)
+                }
+            })
+            .ok()
+            .flatten()
+    }
+}
+
+impl Drop for DepthGuard {
+    fn drop(&mut self) {
+        let _ = DEPTH.try_with(|d| d.set(d.get().saturating_sub(1)));
+    }
+}
+
+fn take_scratch() -> Box<Scratch> {
+    SCRATCH
+        .try_with(|s| s.try_borrow_mut().ok().and_then(|mut s| s.take()))
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+}
+
+fn put_scratch(mut scratch: Box<Scratch>) {
+    if scratch.msg.capacity() > 64 * 1024 {
+        scratch.msg = String::new();
+    }
+    scratch.meta.shrink_if_large();
+    let _ = SCRATCH.try_with(|s| {
+        if let Ok(mut s) = s.try_borrow_mut() {
+            *s = Some(scratch);
+        }
+    });
+}
+
+pub(crate) fn catch<R>(plugin: &dyn Plugin, hook: &str, f: impl FnOnce() -> R) -> Option<R> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(r) => Some(r),
+        Err(_) => {
+            let id = catch_unwind(AssertUnwindSafe(|| plugin.id().to_owned()))
+                .unwrap_or_else(|_| "<unknown>".to_owned());
+            fault::plugin_panicked(&id, hook);
+            None
+        }
+    }
+}
+
+impl Inner {
+    /// Sends one call through the pipeline. Never panics.
+    pub(crate) fn emit(&self, record: Record<'_>) {
+        let Some(_depth) = DepthGuard::enter() else {
+            fault::entry_dropped("logging re-entered itself too deeply (a transport or value that logs while logging?)");
+            return;
+        };
+        let mut scratch = take_scratch();
+        let result = catch_unwind(AssertUnwindSafe(|| self.emit_in(&mut scratch, record)));
+        if result.is_err() {
+            fault::entry_dropped("internal panic while assembling an entry");
+        }
+        put_scratch(scratch);
+    }
+
+    fn emit_in(&self, scratch: &mut Scratch, record: Record<'_>) {
+        let time = SystemTime::now();
+        let state = self.state.load();
+        let Scratch { msg, meta } = scratch;
+
+        msg.clear();
+        if let Some(prefix) = &self.config.prefix {
+            msg.push_str(prefix);
+            msg.push(' ');
+        }
+        match record.msg {
+            Msg::Args(args) => json::append_message(msg, args),
+            Msg::Display(d) => json::append_message(msg, format_args!("{d}")),
+        }
+
+        let muted = self.muted.load(Ordering::Relaxed);
+        meta.clear();
+        if muted & MUTE_METADATA == 0 {
+            match record.meta {
+                Meta::None => {}
+                Meta::Pairs(pairs) => {
+                    for (k, v) in pairs {
+                        meta.push_with(k, |buf| v.write_json(buf));
+                    }
+                }
+                Meta::List(list) => meta.extend(list),
+            }
+        }
+        let context: &Context = if muted & MUTE_CONTEXT != 0 {
+            &EMPTY_CONTEXT
+        } else {
+            record.context.unwrap_or(&state.context)
+        };
+        let evaluated;
+        let context = if context.lazies.is_empty() {
+            context
+        } else {
+            evaluated = context.evaluate();
+            &evaluated
+        };
+
+        if state.has_plugins() {
+            self.emit_with_plugins(&state, time, msg, meta, context, &record);
+            return;
+        }
+        let entry = Entry {
+            level: record.level,
+            time,
+            message: msg,
+            target: record.target,
+            context,
+            metadata: meta,
+            error: record.error,
+            shape: &self.config.shape,
+        };
+        send(&state, &entry);
+    }
+
+    #[cold]
+    #[allow(clippy::too_many_arguments)]
+    fn emit_with_plugins(
+        &self,
+        state: &State,
+        time: SystemTime,
+        msg: &mut String,
+        meta: &FieldList,
+        context: &Context,
+        record: &Record<'_>,
+    ) {
+        let plugins: Vec<&PluginSlot> = state.plugins.iter().filter(|p| p.enabled).collect();
+        let mut data = LogData {
+            context: context.fields.to_map(),
+            metadata: meta.to_map(),
+            error: record.error.map(ErrorInfo::to_value),
+        };
+        if !data.metadata.is_empty() {
+            for slot in &plugins {
+                let p = &*slot.plugin;
+                let md = std::mem::take(&mut data.metadata);
+                match catch(p, "on_metadata_called", || p.on_metadata_called(md)) {
+                    Some(Some(md)) => data.metadata = md,
+                    Some(None) => break,
+                    None => return fault::entry_dropped("a plugin panicked in on_metadata_called"),
+                }
+            }
+        }
+        for slot in &plugins {
+            let p = &*slot.plugin;
+            if catch(p, "on_before_data_out", || {
+                p.on_before_data_out(record.level, &mut data)
+            })
+            .is_none()
+            {
+                return fault::entry_dropped("a plugin panicked in on_before_data_out");
+            }
+        }
+        for slot in &plugins {
+            let p = &*slot.plugin;
+            if catch(p, "on_before_message_out", || {
+                p.on_before_message_out(record.level, msg)
+            })
+            .is_none()
+            {
+                return fault::entry_dropped("a plugin panicked in on_before_message_out");
+            }
+        }
+        let mut level = record.level;
+        for slot in &plugins {
+            let p = &*slot.plugin;
+            if let Some(Some(l)) = catch(p, "transform_log_level", || {
+                p.transform_log_level(level, &data, msg)
+            }) {
+                level = l;
+            }
+        }
+        let context = Context::new(FieldList::from_map(&data.context));
+        let meta = FieldList::from_map(&data.metadata);
+        let error = data.error.map(ErrorInfo::from_value);
+        let entry = Entry {
+            level,
+            time,
+            message: msg,
+            target: record.target,
+            context: &context,
+            metadata: &meta,
+            error: error.as_ref(),
+            shape: &self.config.shape,
+        };
+        for slot in &plugins {
+            let p = &*slot.plugin;
+            if !catch(p, "should_log", || p.should_log(&entry)).unwrap_or(false) {
+                return; // filtered or sampled out (a panic here also fails closed)
+            }
+        }
+        for t in state.transports.iter() {
+            if !accepts(&**t, level) {
+                continue;
+            }
+            let id = t.id();
+            let send_it = plugins.iter().all(|slot| {
+                let p = &*slot.plugin;
+                catch(p, "should_send_to_logger", || {
+                    p.should_send_to_logger(id, &entry)
+                })
+                .unwrap_or(false)
+            });
+            if send_it {
+                write_one(&**t, &entry);
+            }
+        }
+    }
+}
+
+fn accepts(t: &dyn Transport, level: Level) -> bool {
+    t.enabled() && t.level().is_none_or(|min| level >= min)
+}
+
+fn write_one(t: &dyn Transport, entry: &Entry<'_>) {
+    match catch_unwind(AssertUnwindSafe(|| t.write(entry))) {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => fault::transport_failed(t.id(), &e),
+        Err(_) => fault::transport_failed(t.id(), &"it panicked"),
+    }
+}
+
+fn send(state: &State, entry: &Entry<'_>) {
+    for t in state.transports.iter() {
+        if accepts(&**t, entry.level) {
+            write_one(&**t, entry);
+        }
+    }
+}
