@@ -2,19 +2,21 @@
 //!
 //! A [`Context`] is the logger's static fields (rendered to JSON once, see
 //! [`crate::fields`]) plus its [lazy values](crate::lazy), which are computed
-//! again for every entry. Every change to a context goes through
-//! [`Context::merged`] (adding) or [`Context::without`] (dropping), so the two
+//! again for every entry. Every addition goes through [`merge`], so the two
 //! invariants live here and nowhere else:
 //!
 //! - **later keys win**: a new field or lazy value replaces an earlier field or
 //!   lazy value of the same key;
 //! - **a key is never both** a plain field and a lazy value.
 //!
-//! Callers: `with_context` and the macros' context (below, on [`LogLayer`]),
-//! a `#[with_logger]` child built in one step (`Frozen::into_child_with_fields`),
-//! and [`Context::evaluate`] (a lazy value's result is a later key).
-//! A context that *replaces* the logger's for one entry ([`crate::RawEntry`],
-//! plugins' output) is built from plain fields with [`Context::new`].
+//! Callers of [`merge`]: [`Context::merged`] — used by `with_context` and the
+//! macros' context (below, on [`LogLayer`]), by a `#[with_logger]` child built
+//! in one step (`Frozen::into_child_with_fields`) and by
+//! [`Context::evaluate`] (a lazy value's result is a later key) — and one
+//! entry's metadata ([`LogBuilder::with_metadata`](crate::LogBuilder::with_metadata)),
+//! which follows the same rule. [`Context::without`] drops keys. A context
+//! that *replaces* the logger's for one entry ([`crate::RawEntry`], plugins'
+//! output) is built from plain fields with [`Context::new`].
 
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
@@ -80,10 +82,9 @@ impl Context {
         }
     }
 
-    /// **The merge**: this context with the fields that `add` writes, then
-    /// `lazies`, added. Later keys win, whether plain or lazy, and no key ends
-    /// up both plain and lazy. `room` is `(fields, bytes)` that `add` writes,
-    /// so the copy of the fields does not reallocate.
+    /// This context with the fields that `add` writes, then `lazies`, added
+    /// by [`merge`]. `room` is `(fields, bytes)` that `add` writes, so the
+    /// copy of the fields does not reallocate.
     pub(crate) fn merged(
         &self,
         room: (usize, usize),
@@ -91,21 +92,8 @@ impl Context {
         lazies: Vec<(String, Lazy)>,
     ) -> Context {
         let mut fields = self.fields.clone_with_room(room.0, room.1);
-        add(&mut fields);
-        // Our plain fields never share a key with our lazy values, so a lazy
-        // key found in `fields` now was written by `add`: the new field wins.
-        // A new lazy value wins over an old one of its key.
-        let mut all: Vec<(String, Lazy)> = self
-            .lazies
-            .iter()
-            .filter(|(k, _)| !fields.contains(k) && !lazies.iter().any(|(n, _)| n == k))
-            .cloned()
-            .collect();
-        if !lazies.is_empty() {
-            // ... and over a plain field of its key, old or new.
-            fields.retain(|k| !lazies.iter().any(|(n, _)| n == k));
-            all.extend(lazies);
-        }
+        let mut all = self.lazies.clone();
+        merge(&mut fields, &mut all, add, lazies);
         Context {
             lazies: all,
             ..Context::new(fields)
@@ -160,6 +148,30 @@ impl Context {
         } else {
             self.fields.contains(key)
         }
+    }
+}
+
+/// **The merge rule**: adds to `fields` what `add` writes, then the lazy
+/// values `new`. Later keys win, whether plain or lazy, and no key ends up
+/// both in `fields` and in `lazies` (which must hold on entry too).
+pub(crate) fn merge(
+    fields: &mut FieldList,
+    lazies: &mut Vec<(String, Lazy)>,
+    add: impl FnOnce(&mut FieldList),
+    new: Vec<(String, Lazy)>,
+) {
+    add(fields);
+    let is_new = |k: &str| new.iter().any(|(n, _)| n == k);
+    if !lazies.is_empty() {
+        // No plain field shared a key with a lazy value, so a lazy key found
+        // in `fields` now was written by `add`: the new field wins. A new lazy
+        // value wins over an old one of its key.
+        lazies.retain(|(k, _)| !fields.contains(k) && !is_new(k));
+    }
+    if !new.is_empty() {
+        // ... and over a plain field of its key, old or new.
+        fields.retain(|k| !is_new(k));
+        lazies.extend(new);
     }
 }
 

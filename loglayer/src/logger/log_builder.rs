@@ -14,6 +14,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::LogLayer;
+use crate::context::merge;
 use crate::error::{AsError, ErrorInfo};
 use crate::fields::{to_object, FieldList};
 use crate::json;
@@ -183,14 +184,13 @@ impl<'a> LogBuilder<'a> {
     /// Adds metadata; keys already set are replaced.
     pub fn with_metadata(mut self, value: impl Serialize) -> Self {
         let (map, lazies) = crate::lazy::to_object_deferring(&value);
-        if !self.lazies.is_empty() {
-            self.lazies.retain(|(l, _)| !map.contains_key(l));
-        }
-        self.metadata.extend(&FieldList::from_map(&map));
-        for (k, l) in lazies {
-            self.lazies.retain(|(n, _)| *n != k);
-            self.lazies.push((k, l));
-        }
+        let list = FieldList::from_map(&map);
+        merge(
+            &mut self.metadata,
+            &mut self.lazies,
+            |m| m.extend(&list),
+            lazies,
+        );
         self
     }
 
