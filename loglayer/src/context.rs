@@ -287,3 +287,61 @@ impl LogLayer {
         self
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lazy::lazy;
+
+    fn keys(fields: &FieldList, lazies: &[(String, Lazy)]) -> (Vec<String>, Vec<String>) {
+        (
+            fields.iter().map(|(k, _)| k.to_owned()).collect(),
+            lazies.iter().map(|(k, _)| k.clone()).collect(),
+        )
+    }
+
+    #[test]
+    fn later_keys_win_and_no_key_is_both_plain_and_lazy() {
+        let (mut fields, mut lazies) = (FieldList::new(), Vec::new());
+        let add_ab = |f: &mut FieldList| {
+            f.push_raw("a", "1");
+            f.push_raw("b", "2");
+        };
+        merge(&mut fields, &mut lazies, add_ab, Vec::new());
+        // A lazy value replaces a plain field...
+        merge(
+            &mut fields,
+            &mut lazies,
+            |_| {},
+            vec![("a".into(), lazy(|| 3))],
+        );
+        assert_eq!(keys(&fields, &lazies), (vec!["b".into()], vec!["a".into()]));
+        // ... and a plain field a lazy value.
+        let c = vec![("c".to_owned(), lazy(|| 5))];
+        merge(&mut fields, &mut lazies, |f| f.push_raw("a", "4"), c);
+        assert_eq!(
+            keys(&fields, &lazies),
+            (vec!["b".into(), "a".into()], vec!["c".into()])
+        );
+        // Computed, lazy values come after the plain fields.
+        let context = Context {
+            lazies,
+            ..Context::new(fields)
+        }
+        .evaluate();
+        let pairs: Vec<(&str, &str)> = context.fields.iter().collect();
+        assert_eq!(pairs, [("b", "2"), ("a", "4"), ("c", "5")]);
+        assert!(context.lazies.is_empty());
+    }
+
+    #[test]
+    fn without_drops_plain_and_lazy_keys() {
+        let mut fields = FieldList::new();
+        fields.push_raw("a", "1");
+        fields.push_raw("b", "2");
+        let context = Context::new(fields).merged((0, 0), |_| {}, vec![("c".into(), lazy(|| 3))]);
+        let left = context.without(|k| k == "a" || k == "c");
+        assert_eq!(keys(&left.fields, &left.lazies), (vec!["b".into()], vec![]));
+        assert!(left.contains("b") && !left.contains("a"));
+    }
+}
