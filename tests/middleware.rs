@@ -347,9 +347,7 @@ fn the_completion_message_can_be_changed_or_turned_off() {
     assert_eq!(capture.messages(), ["handling", "owned"]);
 
     capture.clear();
-    let svc = layer(&capture)
-        .no_completion_entry()
-        .layer(service_fn(handler));
+    let svc = layer(&capture).completion(false).layer(service_fn(handler));
     let res = futures::executor::block_on(svc.oneshot(req())).unwrap();
     assert!(is_generated(
         res.headers()["x-request-id"].to_str().unwrap()

@@ -122,8 +122,11 @@
 
 #[doc(hidden)]
 pub mod __private;
+// The integrations with other crates live under `src/integrations/`; their
+// public paths stay `loglayer::bridge` and `loglayer::tower`.
 #[cfg(any(feature = "log", feature = "tracing"))]
 #[cfg_attr(docsrs, doc(cfg(any(feature = "log", feature = "tracing"))))]
+#[path = "integrations/bridge/mod.rs"]
 pub mod bridge;
 mod context;
 mod current;
@@ -141,6 +144,7 @@ mod pipeline;
 pub mod plugin;
 #[cfg(feature = "tower")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
+#[path = "integrations/tower/mod.rs"]
 pub mod tower;
 pub mod transport;
 pub mod writer;

@@ -5,8 +5,8 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
-use super::{lock, Common, Transport};
-use crate::{Entry, Level};
+use super::{lock, transport_options, Options, Transport};
+use crate::Entry;
 
 /// Keeps every entry in memory, as the JSON line [`JsonTransport`] would write
 /// and as its parsed value. Clones share the same store, so a test keeps one
@@ -35,7 +35,7 @@ pub struct CaptureTransport {
 #[derive(Debug)]
 struct Inner {
     lines: Mutex<Vec<String>>,
-    common: Common,
+    options: Options,
 }
 
 impl Default for CaptureTransport {
@@ -60,7 +60,7 @@ impl CaptureTransport {
         CaptureTransport {
             inner: Arc::new(Inner {
                 lines: Mutex::new(Vec::new()),
-                common: Common::new(id),
+                options: Options::new(id),
             }),
         }
     }
@@ -125,9 +125,13 @@ impl CaptureTransport {
         lock(&self.inner.lines).clear();
     }
 
-    /// Turns this transport on or off.
-    pub fn set_enabled(&self, enabled: bool) {
-        self.inner.common.set_enabled(enabled);
+    // `with_id` above is a constructor, and the store is shared behind an
+    // `Arc`: the only shared option a capture changes is its switch.
+    transport_options! {
+        example: CaptureTransport::new(),
+        default_id: "capture",
+        field: inner.options,
+        methods: [set_enabled],
     }
 }
 
@@ -141,15 +145,5 @@ impl Transport for CaptureTransport {
         Ok(())
     }
 
-    fn id(&self) -> &str {
-        &self.inner.common.id
-    }
-
-    fn level(&self) -> Option<Level> {
-        self.inner.common.level
-    }
-
-    fn enabled(&self) -> bool {
-        self.inner.common.enabled()
-    }
+    transport_options! { accessors: inner.options }
 }

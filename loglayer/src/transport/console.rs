@@ -6,7 +6,7 @@ use std::io::{self, IsTerminal, Write};
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::{with_buffer, with_writer, Common, Transport};
+use super::{transport_options, with_buffer, with_writer, Options, Transport};
 use crate::{Entry, Level};
 
 /// Writes each entry as one human-readable line, with **one `write_all` call
@@ -81,7 +81,7 @@ use crate::{Entry, Level};
 /// ```
 pub struct ConsoleTransport {
     writer: Mutex<Box<dyn Write + Send>>,
-    common: Common,
+    options: Options,
     color: bool,
     time: bool,
 }
@@ -98,7 +98,7 @@ impl ConsoleTransport {
     pub fn new<W: Write + Send + 'static>(writer: W) -> Self {
         ConsoleTransport {
             writer: Mutex::new(Box::new(writer)),
-            common: Common::new("console"),
+            options: Options::new("console"),
             color: false,
             time: true,
         }
@@ -128,30 +128,6 @@ impl ConsoleTransport {
         let stream = io::stderr();
         let color = auto_color(stream.is_terminal());
         Self::new(stream).with_color(color)
-    }
-
-    /// Sets the id (default `"console"`).
-    ///
-    /// ```
-    /// # use loglayer::transport::{ConsoleTransport, Transport};
-    /// let t = ConsoleTransport::stderr().with_id("terminal");
-    /// assert_eq!(t.id(), "terminal");
-    /// ```
-    pub fn with_id(mut self, id: impl Into<String>) -> Self {
-        self.common.id = id.into();
-        self
-    }
-
-    /// Accepts only entries at `level` or more severe.
-    ///
-    /// ```
-    /// # use loglayer::{transport::{ConsoleTransport, Transport}, Level};
-    /// let t = ConsoleTransport::stderr().with_level(Level::Warn);
-    /// assert_eq!(t.level(), Some(Level::Warn));
-    /// ```
-    pub fn with_level(mut self, level: Level) -> Self {
-        self.common.level = Some(level);
-        self
     }
 
     /// Turns colour on or off, overriding the automatic choice of
@@ -207,16 +183,11 @@ impl ConsoleTransport {
         self
     }
 
-    /// Turns this transport on or off at run time.
-    ///
-    /// ```
-    /// # use loglayer::transport::{ConsoleTransport, Transport};
-    /// let t = ConsoleTransport::stderr();
-    /// t.set_enabled(false);
-    /// assert!(!t.enabled());
-    /// ```
-    pub fn set_enabled(&self, enabled: bool) {
-        self.common.set_enabled(enabled);
+    transport_options! {
+        example: ConsoleTransport::stderr(),
+        default_id: "console",
+        field: options,
+        methods: [with_id, with_level, set_enabled],
     }
 
     /// Appends the line for `entry` (with its trailing newline) to `out`.
@@ -276,7 +247,7 @@ impl ConsoleTransport {
 impl fmt::Debug for ConsoleTransport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConsoleTransport")
-            .field("common", &self.common)
+            .field("options", &self.options)
             .field("color", &self.color)
             .field("time", &self.time)
             .finish_non_exhaustive()
@@ -291,17 +262,7 @@ impl Transport for ConsoleTransport {
         })
     }
 
-    fn id(&self) -> &str {
-        &self.common.id
-    }
-
-    fn level(&self) -> Option<Level> {
-        self.common.level
-    }
-
-    fn enabled(&self) -> bool {
-        self.common.enabled()
-    }
+    transport_options! { accessors: options }
 
     fn flush(&self) -> io::Result<()> {
         with_writer(&self.writer, |w| w.flush())

@@ -4,8 +4,8 @@ use std::fmt;
 use std::io::{self, Write};
 use std::sync::Mutex;
 
-use super::{with_buffer, with_writer, Common, Transport};
-use crate::{Entry, Level};
+use super::{transport_options, with_buffer, with_writer, Options, Transport};
+use crate::Entry;
 
 /// Writes each entry as one line of JSON, with **one `write_all` call per
 /// line**, so lines from different threads never interleave and a reader sees
@@ -38,7 +38,7 @@ use crate::{Entry, Level};
 /// ```
 pub struct JsonTransport {
     writer: Mutex<Box<dyn Write + Send>>,
-    common: Common,
+    options: Options,
 }
 
 impl JsonTransport {
@@ -46,7 +46,7 @@ impl JsonTransport {
     pub fn new<W: Write + Send + 'static>(writer: W) -> Self {
         JsonTransport {
             writer: Mutex::new(Box::new(writer)),
-            common: Common::new("json"),
+            options: Options::new("json"),
         }
     }
 
@@ -61,51 +61,27 @@ impl JsonTransport {
     }
 
     /// A transport writing to standard error.
+    ///
+    /// ```
+    /// let log = loglayer::LogLayer::new(loglayer::transport::JsonTransport::stderr());
+    /// log.warn("to stderr");
+    /// ```
     pub fn stderr() -> Self {
         Self::new(io::stderr())
     }
 
-    /// Sets the id (default `"json"`).
-    ///
-    /// ```
-    /// let t = loglayer::transport::JsonTransport::stdout().with_id("audit");
-    /// # use loglayer::transport::Transport;
-    /// assert_eq!(t.id(), "audit");
-    /// ```
-    pub fn with_id(mut self, id: impl Into<String>) -> Self {
-        self.common.id = id.into();
-        self
-    }
-
-    /// Accepts only entries at `level` or more severe.
-    ///
-    /// ```
-    /// # use loglayer::{transport::{JsonTransport, Transport}, Level};
-    /// let t = JsonTransport::stdout().with_level(Level::Warn);
-    /// assert_eq!(t.level(), Some(Level::Warn));
-    /// ```
-    pub fn with_level(mut self, level: Level) -> Self {
-        self.common.level = Some(level);
-        self
-    }
-
-    /// Turns this transport on or off at run time.
-    ///
-    /// ```
-    /// # use loglayer::transport::{JsonTransport, Transport};
-    /// let t = JsonTransport::stdout();
-    /// t.set_enabled(false);
-    /// assert!(!t.enabled());
-    /// ```
-    pub fn set_enabled(&self, enabled: bool) {
-        self.common.set_enabled(enabled);
+    transport_options! {
+        example: JsonTransport::stdout(),
+        default_id: "json",
+        field: options,
+        methods: [with_id, with_level, set_enabled],
     }
 }
 
 impl fmt::Debug for JsonTransport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JsonTransport")
-            .field("common", &self.common)
+            .field("options", &self.options)
             .finish_non_exhaustive()
     }
 }
@@ -119,17 +95,7 @@ impl Transport for JsonTransport {
         })
     }
 
-    fn id(&self) -> &str {
-        &self.common.id
-    }
-
-    fn level(&self) -> Option<Level> {
-        self.common.level
-    }
-
-    fn enabled(&self) -> bool {
-        self.common.enabled()
-    }
+    transport_options! { accessors: options }
 
     fn flush(&self) -> io::Result<()> {
         with_writer(&self.writer, |w| w.flush())

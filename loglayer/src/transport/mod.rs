@@ -2,12 +2,19 @@
 //!
 //! A logger sends each entry to every transport it holds. The crate ships
 //! [`JsonTransport`] (JSON lines), [`ConsoleTransport`] (a human format for a
-//! terminal) and [`CaptureTransport`] (in memory, for tests); anything else is a
-//! few lines of [`Transport`].
+//! terminal) and [`CaptureTransport`] (in memory, for tests), and with the
+//! `tracing` feature `TracingTransport` (entries re-emitted as `tracing`
+//! events); anything else is a few lines of [`Transport`].
+//!
+//! The built-in transports set their id, level and on/off switch with the
+//! same methods (`with_id`, `with_level`, `set_enabled`), written once.
 
 mod capture;
 mod console;
 mod json;
+mod options;
+#[cfg(feature = "tracing")]
+mod tracing;
 
 use std::io;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -15,6 +22,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 pub use capture::CaptureTransport;
 pub use console::ConsoleTransport;
 pub use json::JsonTransport;
+pub(crate) use options::{transport_options, Options};
+#[cfg(feature = "tracing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
+pub use tracing::TracingTransport;
 
 use crate::{Entry, Level};
 
@@ -111,30 +122,6 @@ impl<T: Transport + ?Sized> Transport for Box<T> {
     }
     fn flush(&self) -> io::Result<()> {
         (**self).flush()
-    }
-}
-
-/// Settings every built-in transport has: id, level filter, enabled flag.
-#[derive(Debug)]
-pub(crate) struct Common {
-    pub(crate) id: String,
-    pub(crate) level: Option<Level>,
-    pub(crate) enabled: std::sync::atomic::AtomicBool,
-}
-
-impl Common {
-    pub(crate) fn new(id: &str) -> Self {
-        Common {
-            id: id.to_owned(),
-            level: None,
-            enabled: std::sync::atomic::AtomicBool::new(true),
-        }
-    }
-    pub(crate) fn enabled(&self) -> bool {
-        self.enabled.load(std::sync::atomic::Ordering::Relaxed)
-    }
-    pub(crate) fn set_enabled(&self, on: bool) {
-        self.enabled.store(on, std::sync::atomic::Ordering::Relaxed);
     }
 }
 

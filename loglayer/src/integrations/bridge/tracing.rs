@@ -1,9 +1,10 @@
-//! [`TracingLayer`] (`tracing` events into the current loglayer logger) and
-//! [`TracingTransport`] (loglayer entries into `tracing`).
+//! [`TracingLayer`]: `tracing` events into the current loglayer logger, and
+//! the conversions between `tracing`'s levels and loglayer's. The other
+//! direction, [`TracingTransport`](crate::transport::TracingTransport), lives
+//! with the other transports.
 
 use std::error::Error;
 use std::fmt;
-use std::io;
 
 use ::tracing_core::field::{Field, Visit};
 use ::tracing_core::span::{Attributes, Id, Record as SpanRecord};
@@ -18,8 +19,7 @@ use crate::fields::FieldList;
 use crate::json;
 use crate::logger::Inner;
 use crate::pipeline::{Meta, Msg, Record};
-use crate::transport::{Common, Transport};
-use crate::{Entry, Level, LogLayer};
+use crate::{Level, LogLayer};
 
 /// A [`tracing_subscriber::Layer`](::tracing_subscriber::Layer) that sends
 /// every `tracing` event to [`loglayer::current()`](crate::current): the
@@ -265,155 +265,6 @@ impl Visit for EventVisitor<'_> {
         } else {
             SpanVisitor(&mut self.fields).record_debug(field, value);
         }
-    }
-}
-
-/// A [`Transport`] that re-emits every entry as a `tracing` event, for
-/// services whose output goes through a `tracing` subscriber they keep.
-///
-/// Each entry becomes one event with
-///
-/// - target `"loglayer"` (a `tracing` target must be known at compile time;
-///   filter on it in the subscriber),
-/// - the level mapped `trace`→`TRACE` … `error`→`ERROR`, and `fatal`→`ERROR`
-///   (`tracing` has no fatal level),
-/// - the entry's message as the event's message,
-/// - a field `fields` holding the entry's context, metadata and error as one
-///   JSON object (exactly the keys a [`JsonTransport`](crate::transport::JsonTransport)
-///   line has after `time`, `level` and `msg`), left out when there are none.
-///
-/// Entries that reached loglayer from `tracing` through [`TracingLayer`] are
-/// not sent back (the subscriber already has the original event), and entries
-/// logged while this transport is emitting are dropped and counted: see
-/// [logging while logging](crate::bridge#logging-while-logging).
-///
-/// ```
-/// use loglayer::{bridge::TracingTransport, LogLayer};
-///
-/// let log = LogLayer::new(TracingTransport::new());
-/// log.with_context(serde_json::json!({"request_id": "7f3a"}));
-/// log.warn("disk at 90%");
-/// // → tracing WARN event, target "loglayer": disk at 90% fields={"request_id":"7f3a"}
-/// ```
-#[derive(Debug)]
-pub struct TracingTransport {
-    common: Common,
-}
-
-impl Default for TracingTransport {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl TracingTransport {
-    /// A transport with id `"tracing"` that accepts every level.
-    ///
-    /// ```
-    /// use loglayer::transport::Transport;
-    /// assert_eq!(loglayer::bridge::TracingTransport::new().id(), "tracing");
-    /// ```
-    pub fn new() -> Self {
-        TracingTransport {
-            common: Common::new("tracing"),
-        }
-    }
-
-    /// Sets the transport's id (see [`LogLayer::remove_transport`]).
-    ///
-    /// ```
-    /// use loglayer::transport::Transport;
-    /// let t = loglayer::bridge::TracingTransport::new().with_id("to-otel");
-    /// assert_eq!(t.id(), "to-otel");
-    /// ```
-    pub fn with_id(mut self, id: impl Into<String>) -> Self {
-        self.common.id = id.into();
-        self
-    }
-
-    /// Accepts only entries at `level` or more severe.
-    ///
-    /// ```
-    /// use loglayer::{transport::Transport, Level};
-    /// let t = loglayer::bridge::TracingTransport::new().with_level(Level::Warn);
-    /// assert_eq!(t.level(), Some(Level::Warn));
-    /// ```
-    pub fn with_level(mut self, level: Level) -> Self {
-        self.common.level = Some(level);
-        self
-    }
-
-    /// Turns this transport on or off.
-    ///
-    /// ```
-    /// use loglayer::transport::Transport;
-    /// let t = loglayer::bridge::TracingTransport::new();
-    /// t.set_enabled(false);
-    /// assert!(!t.enabled());
-    /// ```
-    pub fn set_enabled(&self, enabled: bool) {
-        self.common.set_enabled(enabled);
-    }
-}
-
-/// One `tracing::event!` per level: the level of a callsite is static.
-macro_rules! emit_at {
-    ($level:expr, $message:expr, $fields:expr) => {
-        match $fields {
-            Some(fields) => {
-                ::tracing::event!(target: "loglayer", $level, fields = %fields, "{}", $message)
-            }
-            None => ::tracing::event!(target: "loglayer", $level, "{}", $message),
-        }
-    };
-}
-
-impl Transport for TracingTransport {
-    fn write(&self, entry: &Entry<'_>) -> io::Result<()> {
-        if active(&[Activity::FromTracing]) {
-            return Ok(()); // came from tracing: the subscriber has it already
-        }
-        if active(&[Activity::ToTracing]) {
-            crate::fault::entry_dropped(
-                "an entry was logged while TracingTransport was emitting one into `tracing`",
-            );
-            return Ok(());
-        }
-        let _active = ActiveGuard::enter(Activity::ToTracing);
-
-        let mut object = Vec::with_capacity(128);
-        object.push(b'{');
-        entry.for_each_field(|key, value| {
-            if object.len() > 1 {
-                object.push(b',');
-            }
-            json::write_str(&mut object, key);
-            object.push(b':');
-            object.extend_from_slice(value.as_bytes());
-        });
-        object.push(b'}');
-        let fields = (object.len() > 2).then(|| String::from_utf8_lossy(&object));
-        let message = entry.message();
-        match entry.level() {
-            Level::Trace => emit_at!(::tracing::Level::TRACE, message, fields),
-            Level::Debug => emit_at!(::tracing::Level::DEBUG, message, fields),
-            Level::Info => emit_at!(::tracing::Level::INFO, message, fields),
-            Level::Warn => emit_at!(::tracing::Level::WARN, message, fields),
-            Level::Error | Level::Fatal => emit_at!(::tracing::Level::ERROR, message, fields),
-        }
-        Ok(())
-    }
-
-    fn id(&self) -> &str {
-        &self.common.id
-    }
-
-    fn level(&self) -> Option<Level> {
-        self.common.level
-    }
-
-    fn enabled(&self) -> bool {
-        self.common.enabled()
     }
 }
 

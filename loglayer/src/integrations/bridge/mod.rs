@@ -10,7 +10,7 @@
 //! |---|---|---|
 //! | [`LogBridge`] | `log` | `log` records → the current loglayer logger |
 //! | [`TracingLayer`] | `tracing` | `tracing` events (with span fields) → the current loglayer logger |
-//! | [`TracingTransport`] | `tracing` | loglayer entries → `tracing` events, for services that keep their subscriber |
+//! | [`TracingTransport`] | `tracing` | loglayer entries → `tracing` events, for services that keep their subscriber (a transport: it lives in [`transport`](crate::transport), re-exported here) |
 //!
 //! # From `log`
 //!
@@ -71,11 +71,13 @@
 //!
 //! [`TracingTransport`] is a [`Transport`](crate::transport::Transport) that
 //! re-emits every entry as a `tracing` event, for a service whose output
-//! already goes through a `tracing` subscriber.
+//! already goes through a `tracing` subscriber. It is
+//! `loglayer::transport::TracingTransport`; `loglayer::bridge::TracingTransport`
+//! names the same type.
 //!
 //! ```
 //! # #[cfg(feature = "tracing")] {
-//! use loglayer::{bridge::TracingTransport, LogLayer};
+//! use loglayer::{transport::TracingTransport, LogLayer};
 //!
 //! let log = LogLayer::new(TracingTransport::new());
 //! log.with_metadata(serde_json::json!({"user": 7})).info("signed in");
@@ -122,7 +124,13 @@ mod tracing;
 pub use self::log::{InstallError, LogBridge};
 #[cfg(feature = "tracing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
-pub use self::tracing::{TracingLayer, TracingTransport};
+pub use self::tracing::TracingLayer;
+/// Re-exported from [`loglayer::transport`](crate::transport), where it lives
+/// with the other transports; this path keeps working.
+#[cfg(feature = "tracing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
+#[doc(no_inline)]
+pub use crate::transport::TracingTransport;
 
 /// What the bridges are doing on this thread (bit set).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,0 +1,178 @@
+//! [`RequestLoggerLayer`]: the middleware's options (the completion message,
+//! the request id's header) and the tower `Layer` that wraps a service with
+//! them.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+
+use http::header::HeaderName;
+
+use super::request_id::X_REQUEST_ID;
+use super::RequestLogger;
+use crate::LogLayer;
+
+/// Options shared by a layer and the services it makes.
+#[derive(Clone, Debug)]
+pub(super) struct Config {
+    /// The completion message, or `None` for no completion entries.
+    pub(super) completion: Option<Cow<'static, str>>,
+    /// The request id's header.
+    pub(super) header: HeaderName,
+}
+
+/// A tower [`Layer`](tower_layer::Layer) that gives every HTTP request its
+/// own logger; see the [module docs](super).
+///
+/// ```
+/// use loglayer::{tower::RequestLoggerLayer, LogLayer};
+/// # let capture = loglayer::transport::CaptureTransport::new();
+/// let layer = RequestLoggerLayer::new(LogLayer::new(capture))
+///     .completion_message("served")
+///     .request_id_header(http::HeaderName::from_static("x-correlation-id"));
+/// // with axum: Router::new().route(..).layer(layer)
+/// # let _ = layer;
+/// ```
+#[derive(Clone)]
+pub struct RequestLoggerLayer {
+    logger: LogLayer,
+    config: Arc<Config>,
+}
+
+impl fmt::Debug for RequestLoggerLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RequestLoggerLayer")
+            .field("logger", &self.logger)
+            .field("completion", &self.config.completion)
+            .field("request_id_header", &self.config.header)
+            .finish()
+    }
+}
+
+impl RequestLoggerLayer {
+    /// A layer whose per-request loggers are children of `logger` (they share
+    /// its transports, plugins and level, and start with a snapshot of its
+    /// context).
+    ///
+    /// ```
+    /// use loglayer::{tower::RequestLoggerLayer, transport::CaptureTransport, LogLayer};
+    ///
+    /// let base = LogLayer::new(CaptureTransport::new());
+    /// base.with_context(serde_json::json!({"service": "shop"}));
+    /// let layer = RequestLoggerLayer::new(base);
+    /// # let _ = layer;
+    /// ```
+    pub fn new(logger: LogLayer) -> Self {
+        RequestLoggerLayer {
+            logger,
+            config: Arc::new(Config {
+                completion: Some(Cow::Borrowed("request completed")),
+                header: X_REQUEST_ID,
+            }),
+        }
+    }
+
+    fn config_mut(&mut self) -> &mut Config {
+        Arc::make_mut(&mut self.config)
+    }
+
+    /// Uses `message` instead of `"request completed"` for the completion
+    /// entry (and turns completion entries back on if they were off).
+    ///
+    /// ```
+    /// use std::convert::Infallible;
+    /// use loglayer::{tower::RequestLoggerLayer, transport::CaptureTransport, LogLayer};
+    /// use tower_layer::Layer;
+    /// use tower_service::Service;
+    ///
+    /// # #[derive(Clone)] struct Ok200;
+    /// # impl Service<http::Request<String>> for Ok200 {
+    /// #     type Response = http::Response<String>;
+    /// #     type Error = Infallible;
+    /// #     type Future = std::future::Ready<Result<Self::Response, Infallible>>;
+    /// #     fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Infallible>> { std::task::Poll::Ready(Ok(())) }
+    /// #     fn call(&mut self, _: http::Request<String>) -> Self::Future { std::future::ready(Ok(http::Response::new(String::new()))) }
+    /// # }
+    /// let capture = CaptureTransport::new();
+    /// let mut svc = RequestLoggerLayer::new(LogLayer::new(capture.clone()))
+    ///     .completion_message("served")
+    ///     .layer(Ok200);
+    /// futures::executor::block_on(svc.call(http::Request::new(String::new()))).unwrap();
+    /// assert_eq!(capture.messages(), ["served"]);
+    /// ```
+    pub fn completion_message(mut self, message: impl Into<Cow<'static, str>>) -> Self {
+        self.config_mut().completion = Some(message.into());
+        self
+    }
+
+    /// Turns the completion entries on (the default) or off — all of them:
+    /// completed, failed, panicked and cancelled.
+    ///
+    /// ```
+    /// use std::convert::Infallible;
+    /// use loglayer::{tower::RequestLoggerLayer, transport::CaptureTransport, LogLayer};
+    /// use tower_layer::Layer;
+    /// use tower_service::Service;
+    ///
+    /// # #[derive(Clone)] struct Ok200;
+    /// # impl Service<http::Request<String>> for Ok200 {
+    /// #     type Response = http::Response<String>;
+    /// #     type Error = Infallible;
+    /// #     type Future = std::future::Ready<Result<Self::Response, Infallible>>;
+    /// #     fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Infallible>> { std::task::Poll::Ready(Ok(())) }
+    /// #     fn call(&mut self, _: http::Request<String>) -> Self::Future { std::future::ready(Ok(http::Response::new(String::new()))) }
+    /// # }
+    /// let capture = CaptureTransport::new();
+    /// let mut svc = RequestLoggerLayer::new(LogLayer::new(capture.clone()))
+    ///     .completion(false)
+    ///     .layer(Ok200);
+    /// let res = futures::executor::block_on(svc.call(http::Request::new(String::new()))).unwrap();
+    /// assert!(res.headers().contains_key("x-request-id")); // the id is still set
+    /// assert!(capture.is_empty());
+    /// ```
+    pub fn completion(mut self, enabled: bool) -> Self {
+        let config = self.config_mut();
+        match (enabled, &config.completion) {
+            (false, _) => config.completion = None,
+            (true, None) => config.completion = Some(Cow::Borrowed("request completed")),
+            (true, Some(_)) => {}
+        }
+        self
+    }
+
+    /// No completion entries: use [`completion(false)`](Self::completion),
+    /// which says the same thing. Kept so that older code still compiles.
+    ///
+    /// ```
+    /// # use loglayer::{tower::RequestLoggerLayer, LogLayer, transport::CaptureTransport};
+    /// #[allow(deprecated)]
+    /// let layer = RequestLoggerLayer::new(LogLayer::new(CaptureTransport::new())).no_completion_entry();
+    /// # let _ = layer;
+    /// ```
+    #[deprecated(note = "use completion(false)")]
+    #[doc(hidden)]
+    pub fn no_completion_entry(self) -> Self {
+        self.completion(false)
+    }
+
+    /// Reads and returns the request id in `header` instead of `x-request-id`.
+    ///
+    /// ```
+    /// # use loglayer::{tower::RequestLoggerLayer, LogLayer, transport::CaptureTransport};
+    /// let layer = RequestLoggerLayer::new(LogLayer::new(CaptureTransport::new()))
+    ///     .request_id_header(http::HeaderName::from_static("x-correlation-id"));
+    /// # let _ = layer;
+    /// ```
+    pub fn request_id_header(mut self, header: HeaderName) -> Self {
+        self.config_mut().header = header;
+        self
+    }
+}
+
+impl<S> tower_layer::Layer<S> for RequestLoggerLayer {
+    type Service = RequestLogger<S>;
+
+    fn layer(&self, inner: S) -> RequestLogger<S> {
+        RequestLogger::new(inner, self.logger.clone(), self.config.clone())
+    }
+}
