@@ -274,6 +274,7 @@ impl LogLayer {
             .metadata
             .map(|m| FieldList::from_map(&m))
             .unwrap_or_default();
+        // Replaces the logger's context for this entry: nothing to merge.
         let context = entry.context.map(|c| Context::new(FieldList::from_map(&c)));
         self.inner.emit(Record {
             level: entry.level,
@@ -325,6 +326,7 @@ impl LogLayer {
         });
         frozen.into_child()
     }
+
     /// Whether two handles are the same logger.
     ///
     /// ```

@@ -23,6 +23,7 @@ use crate::plugin::Plugin;
 use crate::transport::Transport;
 use crate::{Directives, Level};
 
+/// The logger behind a [`LogLayer`] handle (and behind the default logger).
 pub(crate) struct Inner {
     pub(crate) config: Arc<Config>,
     /// Level bits, plus `DISABLED` (see `levels.rs`).
