@@ -52,6 +52,11 @@ impl FieldList {
         copy
     }
 
+    /// Bytes held by keys and values, to size a copy.
+    pub(crate) fn byte_len(&self) -> usize {
+        self.keys.len() + self.values.len()
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.items.len()
     }
@@ -127,7 +132,7 @@ impl FieldList {
     }
 
     /// Adds a serde value.
-    #[cfg(feature = "log")]
+    #[cfg(any(feature = "log", feature = "tracing"))]
     pub(crate) fn push_value<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) {
         self.push_with(key, |buf| json::write_value(buf, value));
     }

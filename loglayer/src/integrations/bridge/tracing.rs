@@ -13,13 +13,12 @@ use ::tracing_subscriber::layer::{Context as LayerContext, Layer};
 use ::tracing_subscriber::registry::LookupSpan;
 
 use super::{active, ActiveGuard, Activity};
-use crate::context::Context;
 use crate::error::ErrorInfo;
 use crate::fields::FieldList;
 use crate::json;
 use crate::logger::Inner;
 use crate::pipeline::{Meta, Msg, Record};
-use crate::{Level, LogLayer};
+use crate::Level;
 
 /// A [`tracing_subscriber::Layer`](::tracing_subscriber::Layer) that sends
 /// every `tracing` event to [`loglayer::current()`](crate::current): the
@@ -161,13 +160,15 @@ where
         }
         event.record(&mut visitor);
 
+        // The spans' fields are context added for this event: the one merge
+        // rule (later keys win) on top of the logger's context.
         let context = (!span_fields.is_empty()).then(|| {
-            let handle = LogLayer {
-                inner: logger.clone(),
-            };
-            let mut all = FieldList::from_map(&handle.get_context());
-            all.extend(&span_fields);
-            Context::new(all)
+            let room = (span_fields.len(), span_fields.byte_len());
+            logger
+                .state
+                .load()
+                .context
+                .merged(room, |all| all.extend(&span_fields), Vec::new())
         });
         logger.emit(Record {
             level,
