@@ -53,6 +53,7 @@ impl FieldList {
     }
 
     /// Bytes held by keys and values, to size a copy.
+    #[cfg(feature = "tracing")]
     pub(crate) fn byte_len(&self) -> usize {
         self.keys.len() + self.values.len()
     }
