@@ -142,6 +142,7 @@ mod logger;
 mod macros;
 mod pipeline;
 pub mod plugin;
+mod reentry;
 #[cfg(feature = "tower")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
 #[path = "integrations/tower/mod.rs"]

@@ -2,7 +2,7 @@
 //! transports' `write`.
 //!
 //! 1. [`Inner::emit`] guards against re-entry (a transport or `Display` impl
-//!    that logs while logging: [`MAX_DEPTH`]), borrows this thread's scratch
+//!    that logs while logging: [`MAX_DEPTH`](crate::reentry::MAX_DEPTH)), borrows this thread's scratch
 //!    buffers and catches any panic, so a log call never panics its caller;
 //! 2. `emit_in` assembles the [`Entry`]: time, prefix + message, metadata
 //!    (unless muted), the context (unless muted; lazy values computed now);
@@ -18,7 +18,7 @@
 //! nothing: the message and metadata are written into reused per-thread
 //! buffers and the context's JSON was rendered when it was set.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
@@ -33,12 +33,9 @@ use crate::fields::FieldList;
 use crate::json;
 use crate::logger::{Inner, PluginSlot, State, MUTE_CONTEXT, MUTE_METADATA};
 use crate::plugin::{LogData, Plugin};
+use crate::reentry::EntryGuard;
 use crate::transport::Transport;
 use crate::Level;
-
-/// Deepest nesting of log calls on one thread (a transport or `Display` impl
-/// that logs while logging); deeper entries are dropped and counted.
-const MAX_DEPTH: u8 = 4;
 
 static EMPTY_CONTEXT: LazyLock<Context> = LazyLock::new(Context::default);
 
@@ -84,32 +81,6 @@ struct Scratch {
 
 thread_local! {
     static SCRATCH: RefCell<Option<Box<Scratch>>> = const { RefCell::new(None) };
-    static DEPTH: Cell<u8> = const { Cell::new(0) };
-}
-
-struct DepthGuard;
-
-impl DepthGuard {
-    fn enter() -> Option<DepthGuard> {
-        DEPTH
-            .try_with(|d| {
-                let v = d.get();
-                if v >= MAX_DEPTH {
-                    None
-                } else {
-                    d.set(v + 1);
-                    Some(DepthGuard)
-                }
-            })
-            .ok()
-            .flatten()
-    }
-}
-
-impl Drop for DepthGuard {
-    fn drop(&mut self) {
-        let _ = DEPTH.try_with(|d| d.set(d.get().saturating_sub(1)));
-    }
 }
 
 fn take_scratch() -> Box<Scratch> {
@@ -147,7 +118,7 @@ pub(crate) fn catch<R>(plugin: &dyn Plugin, hook: &str, f: impl FnOnce() -> R) -
 impl Inner {
     /// Sends one call through the pipeline. Never panics.
     pub(crate) fn emit(&self, record: Record<'_>) {
-        let Some(_depth) = DepthGuard::enter() else {
+        let Some(_depth) = EntryGuard::enter() else {
             fault::entry_dropped("logging re-entered itself too deeply (a transport or value that logs while logging?)");
             return;
         };

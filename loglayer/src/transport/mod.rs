@@ -139,33 +139,13 @@ pub(crate) fn with_writer<W: ?Sized, R>(
     m: &Mutex<W>,
     f: impl FnOnce(&mut W) -> io::Result<R>,
 ) -> io::Result<R> {
-    thread_local! {
-        static HELD: std::cell::RefCell<Vec<usize>> = const { std::cell::RefCell::new(Vec::new()) };
-    }
     let addr = m as *const Mutex<W> as *const () as usize;
-    let held = HELD
-        .try_with(|h| h.try_borrow().map(|h| h.contains(&addr)).unwrap_or(true))
-        .unwrap_or(false);
-    if held {
+    let Some(_held) = crate::reentry::WriterGuard::hold(addr) else {
         return Err(io::Error::new(
             io::ErrorKind::WouldBlock,
             "re-entrant write: the transport's writer logged into the same transport",
         ));
-    }
-    let _ = HELD.try_with(|h| h.try_borrow_mut().map(|mut h| h.push(addr)));
-    struct Pop(usize);
-    impl Drop for Pop {
-        fn drop(&mut self) {
-            let _ = HELD.try_with(|h| {
-                h.try_borrow_mut().map(|mut h| {
-                    if let Some(i) = h.iter().rposition(|a| *a == self.0) {
-                        h.remove(i);
-                    }
-                })
-            });
-        }
-    }
-    let _pop = Pop(addr);
+    };
     f(&mut lock(m))
 }
 

@@ -112,8 +112,6 @@
 //! set only for the duration of one synchronous call, so they never leak
 //! across an `.await` or to another task.
 
-use std::cell::Cell;
-
 #[cfg(feature = "log")]
 mod log;
 #[cfg(feature = "tracing")]
@@ -132,49 +130,4 @@ pub use self::tracing::TracingLayer;
 #[doc(no_inline)]
 pub use crate::transport::TracingTransport;
 
-/// What the bridges are doing on this thread (bit set).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[allow(dead_code)] // each flag is used only with some features
-pub(crate) enum Activity {
-    /// `LogBridge` is passing a `log` record to loglayer.
-    FromLog = 1,
-    /// `TracingLayer` is passing a `tracing` event to loglayer.
-    FromTracing = 2,
-    /// `TracingTransport` is emitting a `tracing` event.
-    ToTracing = 4,
-}
-
-thread_local! {
-    static ACTIVE: Cell<u8> = const { Cell::new(0) };
-}
-
-/// Whether any of `activities` is in progress on this thread. During thread
-/// teardown (thread-locals gone) reports `true`, so nothing is bridged then.
-pub(crate) fn active(activities: &[Activity]) -> bool {
-    let mask = activities.iter().fold(0u8, |m, a| m | *a as u8);
-    ACTIVE.try_with(|a| a.get() & mask != 0).unwrap_or(true)
-}
-
-/// Marks an activity as in progress until dropped (also on panic).
-pub(crate) struct ActiveGuard {
-    previous: u8,
-}
-
-impl ActiveGuard {
-    pub(crate) fn enter(activity: Activity) -> ActiveGuard {
-        let previous = ACTIVE
-            .try_with(|a| {
-                let p = a.get();
-                a.set(p | activity as u8);
-                p
-            })
-            .unwrap_or(0);
-        ActiveGuard { previous }
-    }
-}
-
-impl Drop for ActiveGuard {
-    fn drop(&mut self) {
-        let _ = ACTIVE.try_with(|a| a.set(self.previous));
-    }
-}
+pub(crate) use crate::reentry::{active, Activity, ActivityGuard as ActiveGuard};
