@@ -122,8 +122,8 @@ fn logs_once() {
     loglayer::info!("body");
 }
 
-#[test]
-fn a_plugin_running_while_the_child_is_built_finds_the_scope() {
+/// A logger with the `Watcher` plugin, and what the plugin saw.
+fn watched_logger() -> (CaptureTransport, LogLayer, Arc<Mutex<Vec<bool>>>) {
     let saw_scope = Arc::new(Mutex::new(Vec::new()));
     let capture = CaptureTransport::new();
     let parent = LogLayer::builder()
@@ -132,6 +132,12 @@ fn a_plugin_running_while_the_child_is_built_finds_the_scope() {
             saw_scope: saw_scope.clone(),
         })
         .build();
+    (capture, parent, saw_scope)
+}
+
+#[test]
+fn a_plugin_running_while_the_child_is_built_finds_the_scope() {
+    let (capture, parent, saw_scope) = watched_logger();
     loglayer::sync_scope(parent, logs_once);
     assert_eq!(*saw_scope.lock().unwrap(), [true]);
     // The plugin's own line went to the scope's logger, not the default one.
@@ -153,14 +159,7 @@ fn a_plugin_running_while_a_reentrant_scope_is_built_finds_that_scope() {
             f.write_str("outer")
         }
     }
-    let saw_scope = Arc::new(Mutex::new(Vec::new()));
-    let capture = CaptureTransport::new();
-    let parent = LogLayer::builder()
-        .transport(capture.clone())
-        .plugin(Watcher {
-            saw_scope: saw_scope.clone(),
-        })
-        .build();
+    let (capture, parent, saw_scope) = watched_logger();
     loglayer::sync_scope(parent, || loglayer::info!(v = %CallsScopedFn, "outer call"));
     assert_eq!(*saw_scope.lock().unwrap(), [true]);
     let entries = capture.entries();

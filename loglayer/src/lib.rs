@@ -112,6 +112,13 @@
 //! `max_level_*` / `release_max_level_*` features remove calls below a level
 //! at compile time (see [`STATIC_MAX_LEVEL`]).
 //!
+//! # Layout
+//!
+//! Each source file holds one idea; `docs/architecture.md` in the repository
+//! maps them and walks one `info!` call from the macro to the bytes:
+//! `macros.rs` → `__private/` → `current/` → `pipeline.rs` →
+//! `transport/json.rs`.
+//!
 //! # Never
 //!
 //! A log call never panics and never leaves its scope's logger behind: a
