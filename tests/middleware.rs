@@ -45,11 +45,45 @@ fn get(uri: &str) -> http::request::Builder {
 /// Sends `req` through the layer around [`handler`]; returns the response's
 /// `x-request-id` and the captured entries.
 fn run(capture: &CaptureTransport, req: Request<String>) -> (String, Vec<Value>) {
+    run_with(layer(capture), capture, req)
+}
+
+/// [`run`] with a configured layer (logging to `capture`).
+fn run_with(
+    layer: RequestLoggerLayer,
+    capture: &CaptureTransport,
+    req: Request<String>,
+) -> (String, Vec<Value>) {
     capture.clear();
-    let res = futures::executor::block_on(layer(capture).layer(service_fn(handler)).oneshot(req))
-        .unwrap();
+    let res = futures::executor::block_on(layer.layer(service_fn(handler)).oneshot(req)).unwrap();
     let id = res.headers()["x-request-id"].to_str().unwrap().to_owned();
     (id, capture.entries())
+}
+
+fn is_hex_id(id: &Value, len: usize) -> bool {
+    id.as_str().is_some_and(|id| {
+        id.len() == len
+            && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+            && id.bytes().any(|b| b != b'0')
+    })
+}
+
+/// The entries of one request that started its own trace: a new trace id
+/// (not the caller's [`TRACE_ID`]), one new span id, flags `01`, no parent.
+fn assert_new_trace(entries: &[Value], why: &str) {
+    assert!(!entries.is_empty(), "{why}");
+    let (trace_id, span_id) = (&entries[0]["trace_id"], &entries[0]["span_id"]);
+    assert!(is_hex_id(trace_id, 32), "{why}: {}", entries[0]);
+    assert!(is_hex_id(span_id, 16), "{why}: {}", entries[0]);
+    assert_ne!(trace_id, TRACE_ID, "{why}");
+    assert_ne!(span_id, SPAN_ID, "{why}");
+    for e in entries {
+        assert_eq!(&e["trace_id"], trace_id, "{why}: {e}");
+        assert_eq!(&e["span_id"], span_id, "{why}: {e}");
+        assert_eq!(e["trace_flags"], "01", "{why}: {e}");
+        assert!(e.get("parent_span_id").is_none(), "{why}: {e}");
+        assert!(e.get("tracestate").is_none(), "{why}: {e}");
+    }
 }
 
 fn is_generated(id: &str) -> bool {
@@ -74,8 +108,9 @@ fn valid_incoming_id_is_kept_echoed_and_in_the_context() {
         assert_eq!(e["request_id"], "Abc-123_x.y");
         assert_eq!(e["method"], "POST");
         assert_eq!(e["path"], "/orders/7", "the path, without the query");
-        assert!(e.get("trace_id").is_none());
     }
+    // No traceparent came in: the request starts a trace of its own.
+    assert_new_trace(&entries, "no traceparent");
     assert_eq!(entries[0]["seen_header"], "Abc-123_x.y");
 }
 
@@ -209,13 +244,17 @@ fn a_custom_request_id_header() {
 }
 
 #[test]
-fn a_valid_traceparent_puts_trace_and_span_ids_in_the_context() {
+fn a_valid_traceparent_joins_the_callers_trace_with_a_new_span_id() {
     let capture = CaptureTransport::new();
-    for tp in [
-        format!("00-{TRACE_ID}-{SPAN_ID}-01"),
-        format!("00-{TRACE_ID}-{SPAN_ID}-00"),
-        format!("cc-{TRACE_ID}-{SPAN_ID}-01-what-the-future-adds"),
-        format!("01-{TRACE_ID}-{SPAN_ID}-01"),
+    let mut span_ids = HashSet::new();
+    for (tp, flags) in [
+        (format!("00-{TRACE_ID}-{SPAN_ID}-01"), "01"),
+        (format!("00-{TRACE_ID}-{SPAN_ID}-00"), "00"),
+        (
+            format!("cc-{TRACE_ID}-{SPAN_ID}-01-what-the-future-adds"),
+            "01",
+        ),
+        (format!("01-{TRACE_ID}-{SPAN_ID}-03"), "03"),
     ] {
         let (_, entries) = run(
             &capture,
@@ -224,15 +263,78 @@ fn a_valid_traceparent_puts_trace_and_span_ids_in_the_context() {
                 .body(String::new())
                 .unwrap(),
         );
+        assert_eq!(entries.len(), 2);
+        let span_id = &entries[0]["span_id"];
+        assert!(is_hex_id(span_id, 16), "{tp}: {}", entries[0]);
+        assert_ne!(
+            span_id, SPAN_ID,
+            "{tp}: span_id is this service's, not the caller's"
+        );
+        assert!(
+            span_ids.insert(span_id.clone()),
+            "{tp}: a new span id per request"
+        );
         for e in &entries {
             assert_eq!(e["trace_id"], TRACE_ID, "{tp}");
-            assert_eq!(e["span_id"], SPAN_ID, "{tp}");
+            assert_eq!(e["parent_span_id"], SPAN_ID, "{tp}");
+            assert_eq!(&e["span_id"], span_id, "{tp}");
+            assert_eq!(e["trace_flags"], flags, "{tp}");
+            assert!(e.get("tracestate").is_none(), "{tp}");
         }
     }
 }
 
 #[test]
-fn an_invalid_traceparent_is_ignored() {
+fn tracestate_is_kept_unchanged_only_with_a_valid_traceparent() {
+    let capture = CaptureTransport::new();
+    let tp = format!("00-{TRACE_ID}-{SPAN_ID}-01");
+    let state = "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE";
+    let (_, entries) = run(
+        &capture,
+        get("/")
+            .header("traceparent", &tp)
+            .header("tracestate", state)
+            .body(String::new())
+            .unwrap(),
+    );
+    for e in &entries {
+        assert_eq!(e["tracestate"], state);
+    }
+    // Split over two headers: one list.
+    let (_, entries) = run(
+        &capture,
+        get("/")
+            .header("traceparent", &tp)
+            .header("tracestate", "rojo=00f067aa0ba902b7")
+            .header("tracestate", "congo=t61rcWkgMzE")
+            .body(String::new())
+            .unwrap(),
+    );
+    assert_eq!(entries[0]["tracestate"], state);
+    // Without a valid traceparent, too long, or with control characters: dropped.
+    let long = format!("a={}", "x".repeat(511));
+    for (tp, state) in [
+        ("garbage", state),
+        (tp.as_str(), long.as_str()),
+        (tp.as_str(), "a=1\tb=2"),
+        (tp.as_str(), ""),
+    ] {
+        let req = get("/")
+            .header("traceparent", tp)
+            .header(
+                "tracestate",
+                HeaderValue::from_bytes(state.as_bytes()).unwrap(),
+            )
+            .body(String::new())
+            .unwrap();
+        let (_, entries) = run(&capture, req);
+        assert!(entries[0].get("tracestate").is_none(), "{tp} {state:?}");
+        assert!(is_hex_id(&entries[0]["trace_id"], 32));
+    }
+}
+
+#[test]
+fn an_invalid_traceparent_starts_a_new_trace() {
     let capture = CaptureTransport::new();
     let zeros32 = "0".repeat(32);
     let zeros16 = "0".repeat(16);
@@ -254,29 +356,69 @@ fn an_invalid_traceparent_is_ignored() {
         format!(" 00-{TRACE_ID}-{SPAN_ID}-01"), // leading space
         format!("01-{TRACE_ID}-{SPAN_ID}-01x"), // later version, no dash
     ];
+    let quiet = || layer(&capture).start_trace(false);
     for tp in &bad {
-        let (_, entries) = run(
-            &capture,
+        let req = || {
             get("/")
                 .header("traceparent", tp)
+                .header("tracestate", "congo=t61rcWkgMzE")
                 .body(String::new())
-                .unwrap(),
-        );
+                .unwrap()
+        };
+        let (_, entries) = run(&capture, req());
+        assert_eq!(entries.len(), 2);
+        assert_new_trace(&entries, tp);
+
+        // With start_trace(false): no trace keys at all.
+        let (_, entries) = run_with(quiet(), &capture, req());
         assert_eq!(entries.len(), 2);
         for e in &entries {
             assert!(e.get("trace_id").is_none(), "{tp:?}: {e}");
             assert!(e.get("span_id").is_none(), "{tp:?}: {e}");
+            assert!(e.get("parent_span_id").is_none(), "{tp:?}: {e}");
+            assert!(e.get("trace_flags").is_none(), "{tp:?}: {e}");
+            assert!(e.get("tracestate").is_none(), "{tp:?}: {e}");
         }
     }
     // Two traceparent headers: ambiguous, ignored.
     let good = format!("00-{TRACE_ID}-{SPAN_ID}-01");
+    let req = || {
+        get("/")
+            .header("traceparent", &good)
+            .header("traceparent", &good)
+            .body(String::new())
+            .unwrap()
+    };
+    let (_, entries) = run(&capture, req());
+    assert_new_trace(&entries, "two traceparent headers");
+    let (_, entries) = run_with(quiet(), &capture, req());
+    assert!(entries[0].get("trace_id").is_none());
+}
+
+#[test]
+fn start_trace_false_still_joins_a_valid_traceparent() {
+    let capture = CaptureTransport::new();
     let req = get("/")
-        .header("traceparent", &good)
-        .header("traceparent", &good)
+        .header("traceparent", format!("00-{TRACE_ID}-{SPAN_ID}-01"))
         .body(String::new())
         .unwrap();
-    let (_, entries) = run(&capture, req);
-    assert!(entries[0].get("trace_id").is_none());
+    let (_, entries) = run_with(layer(&capture).start_trace(false), &capture, req);
+    for e in &entries {
+        assert_eq!(e["trace_id"], TRACE_ID);
+        assert_eq!(e["parent_span_id"], SPAN_ID);
+        assert!(is_hex_id(&e["span_id"], 16));
+    }
+}
+
+#[test]
+fn every_request_without_a_traceparent_starts_its_own_trace() {
+    let capture = CaptureTransport::new();
+    let mut traces = HashSet::new();
+    for _ in 0..100 {
+        let (_, entries) = run(&capture, get("/").body(String::new()).unwrap());
+        assert_new_trace(&entries, "no traceparent");
+        assert!(traces.insert(entries[0]["trace_id"].clone()));
+    }
 }
 
 /// A handler answering with the status in the path (`/status/404`).

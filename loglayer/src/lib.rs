@@ -130,7 +130,8 @@
 #[doc(hidden)]
 pub mod __private;
 // The integrations with other crates live under `src/integrations/`; their
-// public paths stay `loglayer::bridge` and `loglayer::tower`.
+// public paths stay `loglayer::bridge`, `loglayer::tower` and
+// `loglayer::propagation`.
 #[cfg(any(feature = "log", feature = "tracing"))]
 #[cfg_attr(docsrs, doc(cfg(any(feature = "log", feature = "tracing"))))]
 #[path = "integrations/bridge/mod.rs"]
@@ -149,6 +150,10 @@ mod logger;
 mod macros;
 mod pipeline;
 pub mod plugin;
+#[cfg(feature = "tower")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
+#[path = "integrations/propagation/mod.rs"]
+pub mod propagation;
 mod reentry;
 #[cfg(feature = "tower")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tower")))]

@@ -1,5 +1,5 @@
 //! [`RequestLoggerLayer`]: the middleware's options (the completion message,
-//! the request id's header) and the tower `Layer` that wraps a service with
+//! the request id's header, whether to start traces) and the tower `Layer` that wraps a service with
 //! them.
 
 use std::borrow::Cow;
@@ -19,6 +19,8 @@ pub(super) struct Config {
     pub(super) completion: Option<Cow<'static, str>>,
     /// The request id's header.
     pub(super) header: HeaderName,
+    /// Start a new trace when no valid `traceparent` came in.
+    pub(super) start_trace: bool,
 }
 
 /// A tower [`Layer`](tower_layer::Layer) that gives every HTTP request its
@@ -45,6 +47,7 @@ impl fmt::Debug for RequestLoggerLayer {
             .field("logger", &self.logger)
             .field("completion", &self.config.completion)
             .field("request_id_header", &self.config.header)
+            .field("start_trace", &self.config.start_trace)
             .finish()
     }
 }
@@ -68,6 +71,7 @@ impl RequestLoggerLayer {
             config: Arc::new(Config {
                 completion: Some(Cow::Borrowed("request completed")),
                 header: X_REQUEST_ID,
+                start_trace: true,
             }),
         }
     }
@@ -165,6 +169,45 @@ impl RequestLoggerLayer {
     /// ```
     pub fn request_id_header(mut self, header: HeaderName) -> Self {
         self.config_mut().header = header;
+        self
+    }
+
+    /// Whether a request without a valid `traceparent` starts a new trace
+    /// (the default) — a random `trace_id`, a `span_id` and `trace_flags`
+    /// `01` — or carries no trace keys at all (`false`). A request with a
+    /// valid `traceparent` joins the caller's trace either way; see
+    /// [trace context](super#trace-context).
+    ///
+    /// ```
+    /// use std::convert::Infallible;
+    /// use loglayer::{tower::RequestLoggerLayer, transport::CaptureTransport, LogLayer};
+    /// use tower_layer::Layer;
+    /// use tower_service::Service;
+    ///
+    /// # #[derive(Clone)] struct Ok200;
+    /// # impl Service<http::Request<String>> for Ok200 {
+    /// #     type Response = http::Response<String>;
+    /// #     type Error = Infallible;
+    /// #     type Future = std::future::Ready<Result<Self::Response, Infallible>>;
+    /// #     fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Infallible>> { std::task::Poll::Ready(Ok(())) }
+    /// #     fn call(&mut self, _: http::Request<String>) -> Self::Future { std::future::ready(Ok(http::Response::new(String::new()))) }
+    /// # }
+    /// let capture = CaptureTransport::new();
+    /// let mut svc = RequestLoggerLayer::new(LogLayer::new(capture.clone()))
+    ///     .start_trace(false)
+    ///     .layer(Ok200);
+    /// futures::executor::block_on(svc.call(http::Request::new(String::new()))).unwrap();
+    /// assert!(capture.entries()[0].get("trace_id").is_none());
+    ///
+    /// // With the default, the same request starts a trace.
+    /// let mut svc = RequestLoggerLayer::new(LogLayer::new(capture.clone())).layer(Ok200);
+    /// capture.clear();
+    /// futures::executor::block_on(svc.call(http::Request::new(String::new()))).unwrap();
+    /// assert_eq!(capture.entries()[0]["trace_id"].as_str().unwrap().len(), 32);
+    /// assert_eq!(capture.entries()[0]["trace_flags"], "01");
+    /// ```
+    pub fn start_trace(mut self, enabled: bool) -> Self {
+        self.config_mut().start_trace = enabled;
         self
     }
 }

@@ -4,8 +4,9 @@
 //!
 //! [`RequestLoggerLayer::new(logger)`](RequestLoggerLayer::new) wraps a
 //! service. For every request it makes a [`child`](crate::LogLayer::child) of
-//! `logger` with `request_id`, `method` and `path` in its context (plus
-//! `trace_id` and `span_id` when a valid W3C `traceparent` header came in),
+//! `logger` with `request_id`, `method` and `path` in its context (plus the
+//! [trace context](#trace-context): `trace_id`, `span_id`, `trace_flags`,
+//! and `parent_span_id` when a valid W3C `traceparent` header came in),
 //! and makes that child the [current logger](crate::current) while the inner
 //! service's `call` runs, while its response future is polled (and dropped),
 //! and while the response body is polled. Every function the handler calls can
@@ -86,13 +87,30 @@
 //!
 //! # Trace context
 //!
-//! A single `traceparent` header in the W3C Trace Context format
-//! (`00-<32 hex trace-id>-<16 hex parent-id>-<2 hex flags>`, lowercase) puts
-//! `trace_id` and `span_id` (the caller's parent-id) in the context. It is
+//! Every request gets these context keys, in the W3C Trace Context model:
+//!
+//! | key | value |
+//! |---|---|
+//! | `trace_id` | the caller's trace id (32 lowercase hex digits) when a valid `traceparent` came in, else a new random one |
+//! | `span_id` | a **new** random id for this service's handling of the request (16 lowercase hex digits, never all zero) |
+//! | `parent_span_id` | the caller's span id (the `traceparent`'s parent-id), only when a valid `traceparent` came in |
+//! | `trace_flags` | the caller's flags (2 hex digits), or `01` (sampled) for a new trace |
+//! | `tracestate` | the caller's `tracestate`, unchanged, only with a valid `traceparent` and only when it is acceptable (below) |
+//!
+//! [`start_trace(false)`](RequestLoggerLayer::start_trace) turns off starting
+//! new traces: a request without a valid `traceparent` then has no trace keys.
+//! [`loglayer::propagation`](crate::propagation) sends these keys on to the
+//! next service (`traceparent` with this `span_id` as the parent).
+//!
+//! A single `traceparent` header in the W3C format
+//! (`00-<32 hex trace-id>-<16 hex parent-id>-<2 hex flags>`, lowercase) is
 //! validated strictly: version `ff`, upper-case or non-hex digits, all-zero
 //! ids, wrong lengths or separators, or several `traceparent` headers are
-//! ignored. A version above `00` is accepted as the specification asks (its
-//! first four fields, followed by nothing or by `-`).
+//! ignored (and a new trace starts). A version above `00` is accepted as the
+//! specification asks (its first four fields, followed by nothing or by `-`).
+//! `tracestate` headers are joined with `,` and kept when the result is at most
+//! 512 bytes of printable ASCII (no control characters); otherwise dropped
+//! whole, never cut.
 //!
 //! # The completion entry
 //!
@@ -132,9 +150,10 @@ mod body;
 mod completion;
 mod future;
 mod layer;
+mod random;
 mod request_id;
 mod service;
-mod traceparent;
+mod trace;
 
 pub use body::ResponseBody;
 pub use future::ResponseFuture;

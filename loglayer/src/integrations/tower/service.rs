@@ -15,7 +15,7 @@ use super::completion;
 use super::future::Pending;
 use super::layer::Config;
 use super::request_id::{generate_request_id, incoming_request_id};
-use super::traceparent::traceparent;
+use super::trace::insert_trace_keys;
 use super::{ResponseBody, ResponseFuture};
 use crate::LogLayer;
 
@@ -92,10 +92,7 @@ where
         );
         context.insert("method".into(), req.method().as_str().into());
         context.insert("path".into(), req.uri().path().into());
-        if let Some((trace_id, span_id)) = traceparent(headers) {
-            context.insert("trace_id".into(), trace_id.into());
-            context.insert("span_id".into(), span_id.into());
-        }
+        insert_trace_keys(headers, self.config.start_trace, &mut context);
         let logger = self.logger.child();
         logger.with_context(Value::Object(context));
 
