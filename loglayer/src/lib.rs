@@ -148,6 +148,10 @@ mod lazy;
 mod level;
 mod logger;
 mod macros;
+#[cfg(feature = "otlp")]
+#[cfg_attr(docsrs, doc(cfg(feature = "otlp")))]
+#[path = "transport/otlp/mod.rs"]
+pub mod otlp;
 mod pipeline;
 pub mod plugin;
 #[cfg(feature = "tower")]

@@ -1,0 +1,228 @@
+//! The queue between log calls and the export thread.
+//!
+//! Callers push a [`Pending`] under a short lock and never wait: when the
+//! queue is full the entry is refused (the logger counts it). One thread per
+//! transport takes batches off the queue, maps them and exports them; every
+//! record it takes is *settled* — exported, or counted as a failure — and
+//! `settled` only grows in queue order, so "everything pushed before my
+//! flush is settled" is `settled >= pushed-when-flush-began`.
+//!
+//! The export thread is marked ([`in_export_thread`]): anything its HTTP
+//! client logs through a bridge into loglayer is ignored by every
+//! `OtlpTransport` instead of being queued again.
+
+use std::cell::Cell;
+use std::collections::VecDeque;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use opentelemetry::logs::{Logger as _, LoggerProvider as _};
+use opentelemetry::InstrumentationScope;
+use opentelemetry_sdk::logs::{LogBatch, LogExporter, SdkLogRecord, SdkLoggerProvider};
+
+use super::record::Pending;
+use crate::fault;
+use crate::transport::lock;
+
+thread_local! {
+    static IN_EXPORT: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether this thread is an `OtlpTransport` export thread.
+pub(crate) fn in_export_thread() -> bool {
+    IN_EXPORT.try_with(Cell::get).unwrap_or(false)
+}
+
+/// How the export thread batches.
+pub(crate) struct Limits {
+    pub(crate) queue_size: usize,
+    pub(crate) batch_size: usize,
+    pub(crate) delay: Duration,
+}
+
+#[derive(Default)]
+struct State {
+    queue: VecDeque<Pending>,
+    /// Entries ever pushed.
+    pushed: u64,
+    /// Entries ever taken off the queue and exported or counted as failed.
+    settled: u64,
+    /// A flush is waiting: export now, without waiting for a full batch.
+    hurry: bool,
+    /// The transport was dropped: drain, then stop.
+    shutdown: bool,
+    /// The export thread has stopped.
+    stopped: bool,
+}
+
+/// The transport's end of the queue.
+pub(crate) struct Queue {
+    state: Mutex<State>,
+    /// Wakes the export thread.
+    work: Condvar,
+    /// Wakes flushers when `settled` grows or the thread stops.
+    progress: Condvar,
+    limits: Limits,
+}
+
+/// Why an entry was not queued.
+#[derive(Debug)]
+pub(crate) enum Refused {
+    Full(usize),
+    Stopped,
+}
+
+impl Queue {
+    /// Starts the export thread; the exporter moves onto it (and is dropped
+    /// there, off any async runtime).
+    pub(crate) fn start<E: LogExporter + 'static>(
+        id: String,
+        exporter: E,
+        scope: InstrumentationScope,
+        limits: Limits,
+    ) -> std::io::Result<Arc<Queue>> {
+        let queue = Arc::new(Queue {
+            state: Mutex::new(State::default()),
+            work: Condvar::new(),
+            progress: Condvar::new(),
+            limits,
+        });
+        let q = Arc::clone(&queue);
+        std::thread::Builder::new()
+            .name("loglayer-otlp".into())
+            .spawn(move || {
+                IN_EXPORT.with(|f| f.set(true));
+                let _ = catch_unwind(AssertUnwindSafe(|| run(&q, &id, exporter, scope)));
+                let mut st = lock(&q.state);
+                // Whatever is left (only after a panic) is lost: count it.
+                for _ in st.queue.drain(..) {
+                    fault::transport_failed(&id, &"the OTLP export thread stopped");
+                }
+                st.settled = st.pushed;
+                st.stopped = true;
+                q.progress.notify_all();
+            })?;
+        Ok(queue)
+    }
+
+    /// Queues one entry; never waits for the export thread.
+    pub(crate) fn push(&self, pending: Pending) -> Result<(), Refused> {
+        let mut st = lock(&self.state);
+        if st.shutdown || st.stopped {
+            return Err(Refused::Stopped);
+        }
+        if st.queue.len() >= self.limits.queue_size {
+            return Err(Refused::Full(self.limits.queue_size));
+        }
+        st.queue.push_back(pending);
+        st.pushed += 1;
+        let full_batch = st.queue.len() == self.limits.batch_size;
+        drop(st);
+        if full_batch {
+            self.work.notify_one();
+        }
+        Ok(())
+    }
+
+    /// Waits until everything pushed before this call is settled, for at
+    /// most `bound`; returns how many are still unsettled.
+    pub(crate) fn flush(&self, bound: Duration) -> u64 {
+        self.wait_settled(bound, false)
+    }
+
+    /// Stops taking entries, lets the thread drain for at most `bound`.
+    pub(crate) fn shutdown(&self, bound: Duration) -> u64 {
+        self.wait_settled(bound, true)
+    }
+
+    fn wait_settled(&self, bound: Duration, shutdown: bool) -> u64 {
+        let deadline = Instant::now() + bound;
+        let mut st = lock(&self.state);
+        let target = st.pushed;
+        st.hurry = true;
+        st.shutdown |= shutdown;
+        self.work.notify_one();
+        while st.settled < target && !st.stopped {
+            let now = Instant::now();
+            if now >= deadline {
+                break;
+            }
+            st = self
+                .progress
+                .wait_timeout(st, deadline - now)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        target.saturating_sub(st.settled)
+    }
+}
+
+/// The export thread: batch, map, export, settle; until shut down and drained.
+fn run<E: LogExporter>(q: &Queue, id: &str, exporter: E, scope: InstrumentationScope) {
+    // A provider without processors: only a factory for `SdkLogRecord`s,
+    // which the SDK lets nobody else construct.
+    let provider = SdkLoggerProvider::builder().build();
+    let logger = provider.logger_with_scope(scope.clone());
+    let mut records: Vec<SdkLogRecord> = Vec::with_capacity(q.limits.batch_size);
+    loop {
+        let batch: Vec<Pending> = {
+            let mut st = lock(&q.state);
+            let deadline = Instant::now() + q.limits.delay;
+            loop {
+                if st.shutdown || st.hurry || st.queue.len() >= q.limits.batch_size {
+                    break;
+                }
+                let now = Instant::now();
+                if now >= deadline {
+                    break;
+                }
+                st = q
+                    .work
+                    .wait_timeout(st, deadline - now)
+                    .unwrap_or_else(|p| p.into_inner())
+                    .0;
+            }
+            if st.queue.is_empty() {
+                st.hurry = false;
+                if st.shutdown {
+                    break;
+                }
+                continue;
+            }
+            let n = st.queue.len().min(q.limits.batch_size);
+            st.queue.drain(..n).collect()
+        };
+
+        let n = batch.len() as u64;
+        records.clear();
+        for pending in batch {
+            let mut record = logger.create_log_record();
+            pending.fill(&mut record);
+            records.push(record);
+        }
+        let pairs: Vec<(&SdkLogRecord, &InstrumentationScope)> =
+            records.iter().map(|r| (r, &scope)).collect();
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            futures_executor::block_on(exporter.export(LogBatch::new(&pairs)))
+        }));
+        match result {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                for _ in 0..n {
+                    fault::transport_failed(id, &format_args!("OTLP export failed: {e}"));
+                }
+            }
+            Err(_) => {
+                for _ in 0..n {
+                    fault::transport_failed(id, &"OTLP export panicked");
+                }
+            }
+        }
+        drop(pairs);
+        let mut st = lock(&q.state);
+        st.settled += n;
+        q.progress.notify_all();
+    }
+    let _ = exporter.shutdown();
+}
