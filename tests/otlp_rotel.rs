@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use loglayer::otlp::OtlpTransport;
+use loglayer::otlp::{OtlpProtocol, OtlpTransport};
 use loglayer::LogLayer;
 use serde_json::json;
 
@@ -40,6 +40,7 @@ fn free_port() -> u16 {
 struct Rotel {
     child: Child,
     output: PathBuf,
+    grpc: u16,
     http: u16,
 }
 
@@ -71,10 +72,12 @@ impl Rotel {
         let rotel = Rotel {
             child,
             output,
+            grpc,
             http,
         };
         let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", http)).is_err() {
+        let listening = |port| std::net::TcpStream::connect(("127.0.0.1", port)).is_ok();
+        while !(listening(http) && listening(grpc)) {
             assert!(
                 Instant::now() < deadline,
                 "rotel-agent did not listen:\n{}",
@@ -114,13 +117,22 @@ impl Drop for Rotel {
     }
 }
 
-#[test]
-fn rotel_receives_typed_records_over_http() {
+/// The endpoint of `rotel` for `protocol`.
+fn endpoint(rotel: &Rotel, protocol: OtlpProtocol) -> String {
+    match protocol {
+        OtlpProtocol::Grpc => format!("http://127.0.0.1:{}", rotel.grpc),
+        _ => format!("http://127.0.0.1:{}", rotel.http),
+    }
+}
+
+/// Sends one typed entry over `protocol` and checks what rotel printed.
+fn typed_records(protocol: OtlpProtocol, body: &str) {
     let Some(agent) = agent() else { return };
     let rotel = Rotel::start(&agent);
     let log = LogLayer::new(
         OtlpTransport::builder()
-            .endpoint(format!("http://127.0.0.1:{}", rotel.http))
+            .protocol(protocol)
+            .endpoint(endpoint(&rotel, protocol))
             .service_name("rotel-check")
             .build()
             .unwrap(),
@@ -137,15 +149,16 @@ fn rotel_receives_typed_records_over_http() {
         "nested_key": {"inner": 7},
         "list_key": [1, "x"],
     }))
-    .warn("hello rotel");
+    .warn(body);
     log.flush();
-    let out = rotel.wait_for("Body: Str(hello rotel)");
+    let body_line = format!("Body: Str({body})");
+    let out = rotel.wait_for(&body_line);
     for line in [
         "-> service.name: Str(rotel-check)",
         "InstrumentationScope loglayer",
         "SeverityText: WARN",
         "SeverityNumber: SEVERITY_NUMBER_WARN(13)",
-        "Body: Str(hello rotel)",
+        &body_line,
         "-> request_id: Str(7f3a)",
         "-> int_key: Int(42)",
         "-> float_key: Double(1.5)",
@@ -166,12 +179,24 @@ fn rotel_receives_typed_records_over_http() {
 }
 
 #[test]
-fn rotel_killed_mid_run_never_blocks_and_counts() {
+fn rotel_receives_typed_records_over_http() {
+    typed_records(OtlpProtocol::HttpProtobuf, "hello rotel");
+}
+
+#[test]
+fn rotel_receives_typed_records_over_grpc() {
+    typed_records(OtlpProtocol::Grpc, "hello rotel over grpc");
+}
+
+/// Killed after one record arrived: log calls stay prompt, flush is
+/// bounded, everything after the kill is counted.
+fn killed_mid_run(protocol: OtlpProtocol) {
     let Some(agent) = agent() else { return };
     let mut rotel = Rotel::start(&agent);
     let log = LogLayer::new(
         OtlpTransport::builder()
-            .endpoint(format!("http://127.0.0.1:{}", rotel.http))
+            .protocol(protocol)
+            .endpoint(endpoint(&rotel, protocol))
             .export_timeout(Duration::from_millis(300))
             .flush_timeout(Duration::from_secs(3))
             .build()
@@ -188,8 +213,22 @@ fn rotel_killed_mid_run_never_blocks_and_counts() {
     for _ in 0..20 {
         log.info("after the kill");
     }
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "log calls blocked"
+    );
     log.flush();
     // A hang detector with a wide margin (flush's bound is 3 s).
     assert!(start.elapsed() < Duration::from_secs(10));
     assert!(loglayer::failures().transport_errors >= before + 20);
+}
+
+#[test]
+fn rotel_killed_mid_run_never_blocks_and_counts() {
+    killed_mid_run(OtlpProtocol::HttpProtobuf);
+}
+
+#[test]
+fn rotel_killed_mid_run_over_grpc_never_blocks_and_counts() {
+    killed_mid_run(OtlpProtocol::Grpc);
 }

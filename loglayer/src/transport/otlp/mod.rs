@@ -117,8 +117,9 @@ impl std::error::Error for OtlpError {}
 ///
 /// **Never blocking the caller.** A log call copies the entry onto a bounded
 /// queue ([`OtlpTransportBuilder::queue_size`]) and returns; one thread per
-/// transport exports batches with a blocking HTTP client, so no async runtime
-/// is needed. When the queue is full the entry is refused and counted in
+/// transport exports batches — over HTTP with a blocking client, over gRPC
+/// (feature `otlp-grpc`) with tonic on a current-thread tokio runtime that
+/// the thread owns — so a log call never needs an async runtime. When the queue is full the entry is refused and counted in
 /// [`failures()`](crate::failures) (`transport_errors`), as is every record
 /// of a batch the receiver did not accept (down, slow past the export
 /// timeout, an error status); the first failure is reported once on stderr.
@@ -147,7 +148,8 @@ pub struct OtlpTransport {
 impl OtlpTransport {
     /// A transport configured by the standard environment variables:
     /// `OTEL_EXPORTER_OTLP_ENDPOINT` (the base URL, default
-    /// `http://localhost:4318`; `/v1/logs` is appended),
+    /// `http://localhost:4318`, or `http://localhost:4317` for gRPC; over
+    /// HTTP `/v1/logs` is appended),
     /// `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT` (the full URL, wins),
     /// `OTEL_EXPORTER_OTLP_PROTOCOL` / `OTEL_EXPORTER_OTLP_LOGS_PROTOCOL`
     /// (`http/protobuf`, the default; `grpc` needs the `otlp-grpc`
@@ -275,8 +277,9 @@ fn is_exporter_crate(target: &str) -> bool {
 /// Settings for an [`OtlpTransport`]; from [`OtlpTransport::builder`].
 #[derive(Clone, Debug)]
 pub struct OtlpTransportBuilder {
-    /// Base URL (`/v1/logs` appended for HTTP) or, when `full_url`, the URL.
-    endpoint: String,
+    /// Base URL (`/v1/logs` appended for HTTP) or, when `full_url`, the URL;
+    /// `None`: the protocol's default (`localhost:4318` HTTP, `:4317` gRPC).
+    endpoint: Option<String>,
     full_url: bool,
     protocol: OtlpProtocol,
     service_name: Option<String>,
@@ -293,7 +296,7 @@ pub struct OtlpTransportBuilder {
 impl Default for OtlpTransportBuilder {
     fn default() -> Self {
         OtlpTransportBuilder {
-            endpoint: "http://localhost:4318".to_owned(),
+            endpoint: None,
             full_url: false,
             protocol: OtlpProtocol::HttpProtobuf,
             service_name: None,
@@ -332,29 +335,28 @@ impl OtlpTransportBuilder {
             env("OTEL_EXPORTER_OTLP_LOGS_PROTOCOL").or_else(|| env("OTEL_EXPORTER_OTLP_PROTOCOL"));
         if let Some(p) = protocol {
             b.protocol = OtlpProtocol::parse(&p)?;
-            if b.protocol == OtlpProtocol::Grpc {
-                b.endpoint = "http://localhost:4317".to_owned();
-            }
         }
         if let Some(url) = env("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT") {
-            b.endpoint = url;
+            b.endpoint = Some(url);
             b.full_url = true;
         } else if let Some(base) = env("OTEL_EXPORTER_OTLP_ENDPOINT") {
-            b.endpoint = base;
+            b.endpoint = Some(base);
         }
         b.service_name = env("OTEL_SERVICE_NAME");
         Ok(b)
     }
 
     /// The receiver's base URL, as in `OTEL_EXPORTER_OTLP_ENDPOINT`
-    /// (`http://host:4318`; over HTTP, `/v1/logs` is appended).
+    /// (`http://host:4318`; over HTTP, `/v1/logs` is appended; over gRPC,
+    /// `http://host:4317` as it is).
     pub fn endpoint(mut self, url: impl Into<String>) -> Self {
-        self.endpoint = url.into();
+        self.endpoint = Some(url.into());
         self.full_url = false;
         self
     }
 
-    /// The wire protocol (default `http/protobuf`).
+    /// The wire protocol (default `http/protobuf`; [`OtlpProtocol::Grpc`]
+    /// needs the `otlp-grpc` feature, else [`build`](Self::build) fails).
     pub fn protocol(mut self, protocol: OtlpProtocol) -> Self {
         self.protocol = protocol;
         self
@@ -433,12 +435,19 @@ impl OtlpTransportBuilder {
             delay: self.batch_delay,
         };
         let id = "otlp".to_owned();
+        let endpoint = self.endpoint.clone().unwrap_or_else(|| {
+            match self.protocol {
+                OtlpProtocol::HttpProtobuf => "http://localhost:4318",
+                OtlpProtocol::Grpc => "http://localhost:4317",
+            }
+            .to_owned()
+        });
         let queue = match self.protocol {
             OtlpProtocol::HttpProtobuf => {
                 let url = if self.full_url {
-                    self.endpoint.clone()
+                    endpoint
                 } else {
-                    format!("{}/v1/logs", self.endpoint.trim_end_matches('/'))
+                    format!("{}/v1/logs", endpoint.trim_end_matches('/'))
                 };
                 let mut b = LogExporter::builder()
                     .with_http()
@@ -449,11 +458,40 @@ impl OtlpTransportBuilder {
                 }
                 let mut exporter = b.build().map_err(|e| OtlpError(e.to_string()))?;
                 exporter.set_resource(&resource);
-                Queue::start(id, exporter, scope, limits)
+                Queue::start(
+                    id,
+                    move || Ok((exporter, worker::Driver::Blocking)),
+                    scope,
+                    limits,
+                )
             }
+            #[cfg(feature = "otlp-grpc")]
+            OtlpProtocol::Grpc => {
+                let bound = self.export_timeout.unwrap_or_else(env_export_timeout);
+                let export_timeout = self.export_timeout;
+                // Made on the export thread, inside its own runtime: tonic's
+                // channel needs one, and the caller may be on any (or none).
+                let make = move || {
+                    let driver = worker::Driver::tokio(bound + Duration::from_secs(1))?;
+                    let worker::Driver::Tokio(rt, _) = &driver else {
+                        unreachable!()
+                    };
+                    let _context = rt.enter();
+                    let mut b = LogExporter::builder().with_tonic().with_endpoint(endpoint);
+                    if let Some(t) = export_timeout {
+                        b = b.with_timeout(t);
+                    }
+                    let mut exporter = b.build().map_err(|e| e.to_string())?;
+                    exporter.set_resource(&resource);
+                    drop(_context);
+                    Ok((exporter, driver))
+                };
+                Queue::start(id, make, scope, limits)
+            }
+            #[cfg(not(feature = "otlp-grpc"))]
             OtlpProtocol::Grpc => return Err(grpc_unavailable()),
         }
-        .map_err(|e| OtlpError(format!("cannot start the OTLP export thread: {e}")))?;
+        .map_err(OtlpError)?;
         Ok(OtlpTransport {
             queue,
             flush_timeout: self.flush_timeout,
@@ -462,10 +500,41 @@ impl OtlpTransportBuilder {
     }
 }
 
+/// The exporter's own bound on one export: `OTEL_EXPORTER_OTLP_LOGS_TIMEOUT`
+/// or `OTEL_EXPORTER_OTLP_TIMEOUT` (milliseconds), else 10 s.
+#[cfg(feature = "otlp-grpc")]
+fn env_export_timeout() -> Duration {
+    [
+        "OTEL_EXPORTER_OTLP_LOGS_TIMEOUT",
+        "OTEL_EXPORTER_OTLP_TIMEOUT",
+    ]
+    .iter()
+    .find_map(|name| env(name)?.trim().parse::<u64>().ok())
+    .map_or(Duration::from_secs(10), Duration::from_millis)
+}
+
+#[cfg(not(feature = "otlp-grpc"))]
 fn grpc_unavailable() -> OtlpError {
     OtlpError(
         "OTLP protocol \"grpc\" needs loglayer's `otlp-grpc` feature; \
          use \"http/protobuf\" or enable the feature"
             .to_owned(),
     )
+}
+
+#[cfg(all(test, not(feature = "otlp-grpc")))]
+mod tests {
+    use super::{OtlpProtocol, OtlpTransport};
+
+    // Run with `cargo test -p loglayer --no-default-features --features otlp --lib`
+    // (the workspace's own test run enables `otlp-grpc`).
+    #[test]
+    fn grpc_without_the_feature_is_a_clear_error() {
+        let err = OtlpTransport::builder()
+            .protocol(OtlpProtocol::Grpc)
+            .build()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("otlp-grpc"), "{err}");
+    }
 }

@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use opentelemetry::logs::{Logger as _, LoggerProvider as _};
 use opentelemetry::InstrumentationScope;
+use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::logs::{LogBatch, LogExporter, SdkLogRecord, SdkLoggerProvider};
 
 use super::record::Pending;
@@ -74,14 +75,20 @@ pub(crate) enum Refused {
 }
 
 impl Queue {
-    /// Starts the export thread; the exporter moves onto it (and is dropped
-    /// there, off any async runtime).
-    pub(crate) fn start<E: LogExporter + 'static>(
+    /// Starts the export thread and makes the exporter on it (`make`), so
+    /// that an exporter needing a runtime (gRPC) is built, used and dropped
+    /// in that runtime, off any runtime of the caller's. Waits for `make`
+    /// only: its error is returned here.
+    pub(crate) fn start<E, M>(
         id: String,
-        exporter: E,
+        make: M,
         scope: InstrumentationScope,
         limits: Limits,
-    ) -> std::io::Result<Arc<Queue>> {
+    ) -> Result<Arc<Queue>, String>
+    where
+        E: LogExporter + 'static,
+        M: FnOnce() -> Result<(E, Driver), String> + Send + 'static,
+    {
         let queue = Arc::new(Queue {
             state: Mutex::new(State::default()),
             work: Condvar::new(),
@@ -89,11 +96,25 @@ impl Queue {
             limits,
         });
         let q = Arc::clone(&queue);
+        let (ready_tx, ready) = std::sync::mpsc::sync_channel::<Result<(), String>>(1);
         std::thread::Builder::new()
             .name("loglayer-otlp".into())
             .spawn(move || {
                 IN_EXPORT.with(|f| f.set(true));
-                let _ = catch_unwind(AssertUnwindSafe(|| run(&q, &id, exporter, scope)));
+                let made = catch_unwind(AssertUnwindSafe(make))
+                    .unwrap_or_else(|_| Err("the OTLP exporter panicked while starting".into()));
+                match made {
+                    Ok((exporter, driver)) => {
+                        let _ = ready_tx.send(Ok(()));
+                        let _ = catch_unwind(AssertUnwindSafe(|| {
+                            run(&q, &id, exporter, &driver, scope)
+                        }));
+                        driver.stop();
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                    }
+                }
                 let mut st = lock(&q.state);
                 // Whatever is left (only after a panic) is lost: count it.
                 for _ in st.queue.drain(..) {
@@ -102,8 +123,13 @@ impl Queue {
                 st.settled = st.pushed;
                 st.stopped = true;
                 q.progress.notify_all();
-            })?;
-        Ok(queue)
+            })
+            .map_err(|e| format!("cannot start the OTLP export thread: {e}"))?;
+        match ready.recv() {
+            Ok(Ok(())) => Ok(queue),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err("the OTLP export thread stopped while starting".into()),
+        }
     }
 
     /// Queues one entry; never waits for the export thread.
@@ -159,7 +185,20 @@ impl Queue {
 }
 
 /// The export thread: batch, map, export, settle; until shut down and drained.
-fn run<E: LogExporter>(q: &Queue, id: &str, exporter: E, scope: InstrumentationScope) {
+fn run<E: LogExporter>(
+    q: &Queue,
+    id: &str,
+    exporter: E,
+    driver: &Driver,
+    scope: InstrumentationScope,
+) {
+    // Inside the gRPC runtime's context, so that tonic's channel is used and
+    // dropped where it was made.
+    #[cfg(feature = "otlp-grpc")]
+    let _context = match driver {
+        Driver::Tokio(rt, _) => Some(rt.enter()),
+        Driver::Blocking => None,
+    };
     // A provider without processors: only a factory for `SdkLogRecord`s,
     // which the SDK lets nobody else construct.
     let provider = SdkLoggerProvider::builder().build();
@@ -204,7 +243,7 @@ fn run<E: LogExporter>(q: &Queue, id: &str, exporter: E, scope: InstrumentationS
         let pairs: Vec<(&SdkLogRecord, &InstrumentationScope)> =
             records.iter().map(|r| (r, &scope)).collect();
         let result = catch_unwind(AssertUnwindSafe(|| {
-            futures_executor::block_on(exporter.export(LogBatch::new(&pairs)))
+            driver.export(exporter.export(LogBatch::new(&pairs)))
         }));
         match result {
             Ok(Ok(())) => {}
@@ -225,4 +264,50 @@ fn run<E: LogExporter>(q: &Queue, id: &str, exporter: E, scope: InstrumentationS
         q.progress.notify_all();
     }
     let _ = exporter.shutdown();
+    drop(exporter);
+}
+
+/// How the export thread runs the exporter's futures.
+pub(crate) enum Driver {
+    /// The HTTP exporter's blocking client: its futures complete in place.
+    Blocking,
+    /// The gRPC exporter (tonic): a current-thread tokio runtime owned by the
+    /// export thread, and a backstop bound on one export (the exporter's own
+    /// request timeout normally ends it first).
+    #[cfg(feature = "otlp-grpc")]
+    Tokio(tokio::runtime::Runtime, Duration),
+}
+
+impl Driver {
+    /// A current-thread runtime for tonic (I/O and timers, no worker threads).
+    #[cfg(feature = "otlp-grpc")]
+    pub(crate) fn tokio(bound: Duration) -> Result<Driver, String> {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .enable_time()
+            .build()
+            .map(|rt| Driver::Tokio(rt, bound))
+            .map_err(|e| format!("cannot start the OTLP gRPC runtime: {e}"))
+    }
+
+    fn export(&self, export: impl std::future::Future<Output = OTelSdkResult>) -> OTelSdkResult {
+        match self {
+            Driver::Blocking => futures_executor::block_on(export),
+            #[cfg(feature = "otlp-grpc")]
+            Driver::Tokio(rt, bound) => rt.block_on(async {
+                tokio::time::timeout(*bound, export)
+                    .await
+                    .unwrap_or(Err(opentelemetry_sdk::error::OTelSdkError::Timeout(*bound)))
+            }),
+        }
+    }
+
+    /// Ends the runtime without waiting for its tasks (connections).
+    fn stop(self) {
+        match self {
+            Driver::Blocking => {}
+            #[cfg(feature = "otlp-grpc")]
+            Driver::Tokio(rt, _) => rt.shutdown_background(),
+        }
+    }
 }
