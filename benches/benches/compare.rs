@@ -18,8 +18,8 @@ use loglayer::transport::JsonTransport;
 use loglayer::writer::NonBlocking;
 use loglayer::{Level, LogLayer};
 use loglayer_benches::{
-    block_on, context_pairs, tls_slot, tls_swap, Discard, Floor, Keep, Shared, Val, YieldN,
-    ATTEMPT, REQUEST_ID, ROUTE, STATUS, USER_ID,
+    block_on, context_map, context_pairs, tls_slot, tls_swap, Discard, Floor, Keep, Shared, Val,
+    YieldN, ATTEMPT, REQUEST_ID, ROUTE, STATUS, USER_ID,
 };
 use slog::{o, Drain};
 use tracing::Dispatch;
@@ -35,15 +35,7 @@ fn loglayer_logger<W: Write + Send + 'static>(w: W, n: usize) -> LogLayer {
         .level(Level::Info)
         .build();
     if n > 0 {
-        let mut map = serde_json::Map::new();
-        for (k, v) in context_pairs(n) {
-            let v = match v {
-                Val::Str(s) => serde_json::Value::from(s),
-                Val::U64(u) => serde_json::Value::from(u),
-            };
-            map.insert(k, v);
-        }
-        log.with_context(map);
+        log.with_context(context_map(n));
     }
     log
 }

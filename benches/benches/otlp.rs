@@ -43,7 +43,7 @@ use std::time::{Duration, Instant};
 
 use loglayer::otlp::OtlpTransport;
 use loglayer::{Level, LogLayer};
-use loglayer_benches::{context_pairs, Val, ATTEMPT, REQUEST_ID, ROUTE, STATUS, USER_ID};
+use loglayer_benches::{context_map, ATTEMPT, REQUEST_ID, ROUTE, STATUS, USER_ID};
 use opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge;
 use opentelemetry_otlp::{LogExporter, WithExportConfig as _};
 use opentelemetry_sdk::logs::{BatchLogProcessor, SdkLoggerProvider};
@@ -168,15 +168,7 @@ fn loglayer_otlp(endpoint: &str) -> LogLayer {
         .transport(transport)
         .level(Level::Info)
         .build();
-    let mut map = serde_json::Map::new();
-    for (k, v) in context_pairs(3) {
-        let v = match v {
-            Val::Str(s) => serde_json::Value::from(s),
-            Val::U64(u) => serde_json::Value::from(u),
-        };
-        map.insert(k, v);
-    }
-    log.with_context(map);
+    log.with_context(context_map(3));
     log
 }
 

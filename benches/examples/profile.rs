@@ -20,23 +20,15 @@ use std::time::Instant;
 
 use loglayer::transport::JsonTransport;
 use loglayer::{Level, LogLayer};
-use loglayer_benches::{block_on, context_pairs, Discard, Floor, Val, ATTEMPT, STATUS};
+use loglayer_benches::{block_on, context_map, Discard, Floor, ATTEMPT, STATUS};
 
 fn logger(n: usize) -> LogLayer {
     let log = LogLayer::builder()
         .transport(JsonTransport::new(Discard))
         .level(Level::Info)
         .build();
-    let mut map = serde_json::Map::new();
-    for (k, v) in context_pairs(n) {
-        let v = match v {
-            Val::Str(s) => serde_json::Value::from(s),
-            Val::U64(u) => serde_json::Value::from(u),
-        };
-        map.insert(k, v);
-    }
     if n > 0 {
-        log.with_context(map);
+        log.with_context(context_map(n));
     }
     log
 }

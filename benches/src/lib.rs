@@ -354,3 +354,18 @@ fn format_second(secs: u64) -> [u8; 20] {
     put(&mut b[17..19], rem % 60);
     b
 }
+
+/// The first `n` of [`context_pairs`] as a JSON object, the way loglayer's
+/// `with_context` takes them.
+pub fn context_map(n: usize) -> serde_json::Map<String, serde_json::Value> {
+    context_pairs(n)
+        .into_iter()
+        .map(|(k, v)| {
+            let v = match v {
+                Val::Str(s) => serde_json::Value::from(s),
+                Val::U64(u) => serde_json::Value::from(u),
+            };
+            (k, v)
+        })
+        .collect()
+}
