@@ -11,6 +11,7 @@ use std::sync::{Arc, Barrier};
 
 use loglayer::transport::CaptureTransport;
 use loglayer::LogLayer;
+use loglayer_suite::entry_with_msg;
 use serde_json::{json, Value};
 use tokio::sync::oneshot;
 
@@ -22,16 +23,6 @@ fn logger(capture: &CaptureTransport, context: Value) -> LogLayer {
 }
 
 /// The only entry whose message is `msg`.
-fn entry(capture: &CaptureTransport, msg: &str) -> Value {
-    let found: Vec<Value> = capture
-        .entries()
-        .into_iter()
-        .filter(|e| e["msg"] == msg)
-        .collect();
-    assert_eq!(found.len(), 1, "entries with msg {msg:?}: {found:#?}");
-    found.into_iter().next().unwrap()
-}
-
 /// Inside spawned work: a logger is current, it carries the parent's context,
 /// and it is not the parent itself (a child). Then it adds a key of its own.
 fn check_child_and_extend(parent: &LogLayer, key: &str) {
@@ -79,13 +70,13 @@ async fn spawn_carries_a_child_of_the_current_logger() {
         parent.get_context(),
         *json!({ "request_id": "r-1" }).as_object().unwrap()
     );
-    let task = entry(&capture, "in task");
+    let task = entry_with_msg(&capture, "in task");
     assert_eq!(task["request_id"], "r-1");
     assert_eq!(task["in_task"], true);
-    let grandchild = entry(&capture, "in grandchild task");
+    let grandchild = entry_with_msg(&capture, "in grandchild task");
     assert_eq!(grandchild["request_id"], "r-1");
     assert_eq!(grandchild["in_task"], true);
-    let after = entry(&capture, "parent after task");
+    let after = entry_with_msg(&capture, "parent after task");
     assert_eq!(after["request_id"], "r-1");
     assert!(
         after.get("in_task").is_none(),
@@ -118,7 +109,7 @@ async fn spawn_runs_with_its_logger_after_the_parent_scope_ended() {
     release.send(()).unwrap();
     handle.await.unwrap();
 
-    let late = entry(&capture, "after the parent scope");
+    let late = entry_with_msg(&capture, "after the parent scope");
     assert_eq!(late["request_id"], "r-1");
     assert_eq!(late["late"], true);
     assert!(
@@ -161,7 +152,7 @@ async fn spawn_blocking_carries_a_child_of_the_current_logger() {
     release.send(()).unwrap();
     late.await.unwrap();
 
-    let blocking = entry(&capture, "in blocking");
+    let blocking = entry_with_msg(&capture, "in blocking");
     assert_eq!(
         (
             blocking["request_id"].as_str(),
@@ -169,12 +160,12 @@ async fn spawn_blocking_carries_a_child_of_the_current_logger() {
         ),
         (Some("r-1"), Some(true))
     );
-    let after = entry(&capture, "parent after blocking");
+    let after = entry_with_msg(&capture, "parent after blocking");
     assert!(
         after.get("blocking").is_none(),
         "the child changed its parent"
     );
-    let late = entry(&capture, "late blocking");
+    let late = entry_with_msg(&capture, "late blocking");
     assert_eq!(late["request_id"], "r-1");
     assert_eq!(late["late_blocking"], true);
     assert!(late.get("added_after_spawn").is_none());
@@ -254,13 +245,13 @@ fn thread_spawn_carries_a_child_of_the_current_logger() {
     late.join().unwrap();
     parent.info("parent after threads");
 
-    let thread = entry(&capture, "in thread");
+    let thread = entry_with_msg(&capture, "in thread");
     assert_eq!(thread["request_id"], "r-1");
     assert_eq!(thread["thread"], true);
-    let late = entry(&capture, "late thread");
+    let late = entry_with_msg(&capture, "late thread");
     assert_eq!(late["late_thread"], true);
     assert!(late.get("added_after_spawn").is_none());
-    let after = entry(&capture, "parent after threads");
+    let after = entry_with_msg(&capture, "parent after threads");
     assert!(after.get("thread").is_none() && after.get("late_thread").is_none());
 
     // From inside an async scope too.
@@ -268,7 +259,10 @@ fn thread_spawn_carries_a_child_of_the_current_logger() {
         loglayer::thread::spawn(|| loglayer::info!(from = "async", "thread from async"))
     }));
     handle.join().unwrap();
-    assert_eq!(entry(&capture, "thread from async")["request_id"], "r-1");
+    assert_eq!(
+        entry_with_msg(&capture, "thread from async")["request_id"],
+        "r-1"
+    );
 }
 
 // ----------------------------------------------------------------------------

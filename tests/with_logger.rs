@@ -6,6 +6,7 @@ use std::future::Future;
 
 use loglayer::transport::CaptureTransport;
 use loglayer::{with_logger, LogLayer};
+use loglayer_suite::entry_with_msg;
 use serde_json::{json, Value};
 
 /// A logger writing to a fresh capture, with `{"root": true}` in its context.
@@ -14,17 +15,6 @@ fn root() -> (CaptureTransport, LogLayer) {
     let logger = LogLayer::new(capture.clone());
     logger.with_context(json!({ "root": true }));
     (capture, logger)
-}
-
-/// The only entry with message `msg`.
-fn entry(capture: &CaptureTransport, msg: &str) -> Value {
-    let found: Vec<Value> = capture
-        .entries()
-        .into_iter()
-        .filter(|entry| entry["msg"] == msg)
-        .collect();
-    assert_eq!(found.len(), 1, "entries with msg {msg:?}: {found:#?}");
-    found.into_iter().next().unwrap()
 }
 
 fn assert_send<F: Future + Send>(future: F) -> F {
@@ -60,22 +50,22 @@ async fn bare_attribute_runs_the_body_in_a_child_of_the_current_logger() {
     })
     .await;
 
-    let inside = entry(&capture, "in bare_async");
+    let inside = entry_with_msg(&capture, "in bare_async");
     assert_eq!(inside["root"], true);
     assert_eq!(inside["inner"], 1);
-    let nested = entry(&capture, "nested async call");
+    let nested = entry_with_msg(&capture, "nested async call");
     assert_eq!(
         (&nested["root"], &nested["inner"], &nested["depth"]),
         (&json!(true), &json!(1), &json!(2))
     );
-    let nested = entry(&capture, "nested plain");
+    let nested = entry_with_msg(&capture, "nested plain");
     assert_eq!(
         (&nested["inner"], &nested["depth"]),
         (&json!(1), &json!("two"))
     );
 
     // The child's context did not leak into the caller's logger or scope.
-    let after = entry(&capture, "after");
+    let after = entry_with_msg(&capture, "after");
     assert_eq!(after["root"], true);
     assert!(after.get("inner").is_none(), "{after}");
     assert!(logger.get_context().get("inner").is_none());
@@ -98,9 +88,9 @@ fn bare_attribute_on_a_plain_fn_restores_the_caller_scope() {
         n
     });
     assert_eq!(n, 7);
-    assert_eq!(entry(&capture, "in bare_plain")["inner"], "plain");
-    assert_eq!(entry(&capture, "nested plain")["inner"], "plain");
-    let after = entry(&capture, "after");
+    assert_eq!(entry_with_msg(&capture, "in bare_plain")["inner"], "plain");
+    assert_eq!(entry_with_msg(&capture, "nested plain")["inner"], "plain");
+    let after = entry_with_msg(&capture, "after");
     assert_eq!(after["root"], true);
     assert!(after.get("inner").is_none(), "{after}");
 }
@@ -119,8 +109,11 @@ fn a_panicking_plain_fn_restores_the_caller_scope() {
         assert!(result.is_err());
         loglayer::info!("after");
     });
-    assert_eq!(entry(&capture, "about to panic")["step"], "panicking");
-    let after = entry(&capture, "after");
+    assert_eq!(
+        entry_with_msg(&capture, "about to panic")["step"],
+        "panicking"
+    );
+    let after = entry_with_msg(&capture, "after");
     assert!(after.get("step").is_none(), "{after}");
 }
 
@@ -163,7 +156,7 @@ async fn context_records_serialize_debug_display_and_arguments() {
     let point = loglayer::scope(logger, every_context_form(Point { x: 1, y: 2 }, Name("n"))).await;
     assert_eq!(point.x, 1);
 
-    let entry = entry(&capture, "context forms");
+    let entry = entry_with_msg(&capture, "context forms");
     assert_eq!(entry["root"], true);
     assert_eq!(entry["id"], 42);
     assert_eq!(entry["point"], json!({ "x": 1, "y": 2 }));
@@ -190,12 +183,12 @@ fn outer_plain() {
 fn nested_attributed_fns_stack_their_context() {
     let (capture, logger) = root();
     loglayer::sync_scope(logger, outer_plain);
-    let greeting = entry(&capture, "greeting");
+    let greeting = entry_with_msg(&capture, "greeting");
     assert_eq!(
         (&greeting["outer"], &greeting["user"]),
         (&json!("set"), &json!("ann"))
     );
-    let done = entry(&capture, "outer done");
+    let done = entry_with_msg(&capture, "outer done");
     assert_eq!(done["outer"], "set");
     assert!(done.get("user").is_none(), "{done}");
 }
@@ -231,7 +224,7 @@ fn logger_option_uses_that_logger() {
     let (outer_capture, outer) = root();
     let (capture, logger) = root();
     loglayer::sync_scope(outer, || uses_given_logger(&logger));
-    assert_eq!(entry(&capture, "given logger")["set_inside"], 1);
+    assert_eq!(entry_with_msg(&capture, "given logger")["set_inside"], 1);
     assert!(outer_capture.entries().is_empty());
 }
 
@@ -248,7 +241,7 @@ async fn logger_with_context_is_a_child_and_leaves_the_callers_logger_alone() {
     let (capture, logger) = root();
     let returned = assert_send(owned_logger_with_context(logger.clone(), 9)).await;
     assert!(returned.ptr_eq(&logger));
-    let entry = entry(&capture, "owned logger");
+    let entry = entry_with_msg(&capture, "owned logger");
     assert_eq!(
         (&entry["root"], &entry["request"]),
         (&json!(true), &json!(9))
@@ -277,7 +270,7 @@ fn logger_option_accepts_a_field_behind_a_reference() {
         path: "/orders",
     };
     assert_eq!(request.handle(), 7);
-    assert_eq!(entry(&capture, "handling")["path"], "/orders");
+    assert_eq!(entry_with_msg(&capture, "handling")["path"], "/orders");
 }
 
 // ----------------------------------------------------------------------------
@@ -337,7 +330,7 @@ async fn err_logs_a_returned_error_once_with_its_sources() {
         assert_eq!(error["err"]["message"], "could not ship");
         assert_eq!(error["err"]["sources"], json!(["disk full"]));
     }
-    assert_eq!(entry(&capture, "shipped")["order"], 5);
+    assert_eq!(entry_with_msg(&capture, "shipped")["order"], 5);
 }
 
 #[with_logger(err(level = warn))]
@@ -429,8 +422,8 @@ async fn methods_with_every_receiver() {
     })
     .await;
     assert_eq!(total, 2);
-    assert_eq!(entry(&capture, "get")["counter"], 3);
-    assert_eq!(entry(&capture, "finish")["last"], 2);
+    assert_eq!(entry_with_msg(&capture, "get")["counter"], 3);
+    assert_eq!(entry_with_msg(&capture, "finish")["last"], 2);
     assert_eq!(
         capture
             .entries()
@@ -484,8 +477,8 @@ async fn generics_lifetimes_and_impl_trait() {
         assert_eq!(displayable(12u32).await.to_string(), "12");
     })
     .await;
-    assert_eq!(entry(&capture, "longest \"abc\"")["len"], 3);
-    assert_eq!(entry(&capture, "prefixing")["prefix"], "x-");
+    assert_eq!(entry_with_msg(&capture, "longest \"abc\"")["len"], 3);
+    assert_eq!(entry_with_msg(&capture, "prefixing")["prefix"], "x-");
 }
 
 // ----------------------------------------------------------------------------
@@ -530,7 +523,7 @@ async fn async_trait_methods() {
         loglayer::info!("after");
     })
     .await;
-    let loaded = entry(&capture, "loaded");
+    let loaded = entry_with_msg(&capture, "loaded");
     assert_eq!(
         (&loaded["store"], &loaded["key"]),
         (&json!("mem"), &json!("k"))
@@ -543,8 +536,8 @@ async fn async_trait_methods() {
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0]["err"]["message"], "empty key");
     assert_eq!(failed[0]["key"], "");
-    assert_eq!(entry(&capture, "describe")["default_method"], true);
-    assert!(entry(&capture, "after").get("store").is_none());
+    assert_eq!(entry_with_msg(&capture, "describe")["default_method"], true);
+    assert!(entry_with_msg(&capture, "after").get("store").is_none());
 }
 
 trait NativeAsync {
@@ -566,7 +559,7 @@ fn native_async_fn_in_trait_with_futures_executor() {
     let (capture, logger) = root();
     let n = futures::executor::block_on(loglayer::scope(logger, Native.run()));
     assert_eq!(n, 1);
-    assert_eq!(entry(&capture, "native")["native"], true);
+    assert_eq!(entry_with_msg(&capture, "native")["native"], true);
 }
 
 // ----------------------------------------------------------------------------

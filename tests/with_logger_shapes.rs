@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use futures::future::{BoxFuture, FutureExt, LocalBoxFuture};
 use loglayer::transport::CaptureTransport;
 use loglayer::{with_logger, LogLayer};
+use loglayer_suite::entry_with_msg;
 use serde_json::{json, Value};
 
 /// A logger writing to a fresh capture, with `{"origin": name}` in its context.
@@ -19,17 +20,6 @@ fn logger(name: &str) -> (CaptureTransport, LogLayer) {
     let logger = LogLayer::new(capture.clone());
     logger.with_context(json!({ "origin": name }));
     (capture, logger)
-}
-
-/// The only entry with message `msg`.
-fn entry(capture: &CaptureTransport, msg: &str) -> Value {
-    let found: Vec<Value> = capture
-        .entries()
-        .into_iter()
-        .filter(|entry| entry["msg"] == msg)
-        .collect();
-    assert_eq!(found.len(), 1, "entries with msg {msg:?}: {found:#?}");
-    found.into_iter().next().unwrap()
 }
 
 /// Creates the future in a scope of `creator`, then polls it in a scope of
@@ -109,35 +99,44 @@ fn a_returned_future_runs_in_the_scope_and_takes_its_parent_when_first_polled() 
     let (capture, poller) = logger("poller");
 
     assert_eq!(create_then_poll(&creator, &poller, || tail_async(4)), 8);
-    let e = entry(&capture, "tail_async");
+    let e = entry_with_msg(&capture, "tail_async");
     assert_eq!(
         (&e["origin"], &e["shape"], &e["id"]),
         (&json!("poller"), &json!("async"), &json!(4))
     );
-    assert_eq!(entry(&capture, "nested")["shape"], "async");
+    assert_eq!(entry_with_msg(&capture, "nested")["shape"], "async");
 
     let name = String::from("abc");
     assert_eq!(
         create_then_poll(&creator, &poller, || tail_async_borrowing(&name)),
         3
     );
-    assert_eq!(entry(&capture, "tail_async_borrowing")["origin"], "poller");
+    assert_eq!(
+        entry_with_msg(&capture, "tail_async_borrowing")["origin"],
+        "poller"
+    );
 
     assert_eq!(create_then_poll(&creator, &poller, || tail_box_pin(5)), 5);
-    assert_eq!(entry(&capture, "tail_box_pin")["shape"], "box_pin");
+    assert_eq!(entry_with_msg(&capture, "tail_box_pin")["shape"], "box_pin");
 
     create_then_poll(&creator, &poller, tail_std_box_pin);
-    assert_eq!(entry(&capture, "tail_std_box_pin")["origin"], "poller");
+    assert_eq!(
+        entry_with_msg(&capture, "tail_std_box_pin")["origin"],
+        "poller"
+    );
 
     assert_eq!(create_then_poll(&creator, &poller, || tail_boxed(6)), 6);
-    let e = entry(&capture, "helper");
+    let e = entry_with_msg(&capture, "helper");
     assert_eq!(
         (&e["origin"], &e["shape"]),
         (&json!("poller"), &json!("boxed"))
     );
 
     create_then_poll(&creator, &poller, tail_boxed_local);
-    assert_eq!(entry(&capture, "tail_boxed_local")["shape"], "boxed_local");
+    assert_eq!(
+        entry_with_msg(&capture, "tail_boxed_local")["shape"],
+        "boxed_local"
+    );
 
     assert!(
         created_capture.entries().is_empty(),
@@ -166,8 +165,10 @@ fn statements_before_the_returned_future_run_in_the_callers_scope() {
         let before = returns_future_and_logs_before();
         drop(before);
     });
-    assert_eq!(entry(&capture, "in the future")["shape"], "async");
-    assert!(entry(&capture, "before the future").get("shape").is_none());
+    assert_eq!(entry_with_msg(&capture, "in the future")["shape"], "async");
+    assert!(entry_with_msg(&capture, "before the future")
+        .get("shape")
+        .is_none());
 }
 
 #[with_logger(context(n = counter.load(Ordering::SeqCst)))]
@@ -185,7 +186,7 @@ fn context_values_of_a_returned_future_are_rendered_at_the_call() {
     let future = snapshot(&counter);
     counter.store(100, Ordering::SeqCst);
     futures::executor::block_on(loglayer::scope(logger, future));
-    assert_eq!(entry(&capture, "snapshot")["n"], 7);
+    assert_eq!(entry_with_msg(&capture, "snapshot")["n"], 7);
     assert_eq!(counter.load(Ordering::SeqCst), 101);
 }
 
@@ -202,7 +203,7 @@ fn an_explicit_logger_is_taken_at_the_call() {
     let (poller_capture, poller) = logger("poller");
     let future = explicit_logger(&given);
     futures::executor::block_on(loglayer::scope(poller, future));
-    assert_eq!(entry(&capture, "explicit")["shape"], "explicit");
+    assert_eq!(entry_with_msg(&capture, "explicit")["shape"], "explicit");
     assert!(poller_capture.entries().is_empty());
 }
 
@@ -265,7 +266,7 @@ fn err_on_a_fn_returning_a_future_of_a_result() {
     assert_eq!(errors[0]["err"]["message"], "failed");
     assert_eq!(errors[1]["level"], "warn");
     assert_eq!(errors[1]["err"]["message"], "boxed failure");
-    assert_eq!(entry(&capture, "fallible ok")["id"], 3);
+    assert_eq!(entry_with_msg(&capture, "fallible ok")["id"], 3);
 }
 
 // ----------------------------------------------------------------------------
@@ -341,7 +342,7 @@ fn async_trait_methods_take_the_logger_current_at_first_poll() {
         futures::executor::block_on(loglayer::scope(log.clone(), call)),
         2
     );
-    let e = entry(&capture, "call");
+    let e = entry_with_msg(&capture, "call");
     assert_eq!(
         (&e["origin"], &e["service"], &e["request"]),
         (&json!("scope"), &json!("echo"), &json!(1))
@@ -352,7 +353,7 @@ fn async_trait_methods_take_the_logger_current_at_first_poll() {
         futures::executor::block_on(loglayer::scope(log.clone(), pair)),
         7
     );
-    let e = entry(&capture, "pair");
+    let e = entry_with_msg(&capture, "pair");
     assert_eq!(
         (&e["a"], &e["b"], &e["sum"], &e["label"], &e["who"]),
         (
@@ -369,14 +370,14 @@ fn async_trait_methods_take_the_logger_current_at_first_poll() {
         futures::executor::block_on(loglayer::scope(log.clone(), provided)),
         "provided"
     );
-    assert_eq!(entry(&capture, "provided")["origin"], "scope");
+    assert_eq!(entry_with_msg(&capture, "provided")["origin"], "scope");
 
     let rename = service.rename("renamed");
     assert_eq!(
         futures::executor::block_on(loglayer::scope(log.clone(), rename)),
         "echo"
     );
-    let e = entry(&capture, "rename");
+    let e = entry_with_msg(&capture, "rename");
     assert_eq!((&e["old"], &e["new"]), (&json!("echo"), &json!("renamed")));
 
     let consume = Box::new(service).consume();
@@ -384,7 +385,7 @@ fn async_trait_methods_take_the_logger_current_at_first_poll() {
         futures::executor::block_on(loglayer::scope(log.clone(), consume)),
         "renamed"
     );
-    assert_eq!(entry(&capture, "consume")["consumed"], "renamed");
+    assert_eq!(entry_with_msg(&capture, "consume")["consumed"], "renamed");
 }
 
 #[tokio::test]
@@ -395,7 +396,7 @@ async fn async_trait_objects_in_a_scope_like_async_fns() {
     });
     let future = service.call(9);
     assert_eq!(loglayer::scope(log, future).await, 10);
-    assert_eq!(entry(&capture, "call")["service"], "dyn");
+    assert_eq!(entry_with_msg(&capture, "call")["service"], "dyn");
 }
 
 #[async_trait::async_trait]

@@ -110,3 +110,18 @@ impl<'de> serde::Deserialize<'de> for OrderedKeys {
         d.deserialize_map(V)
     }
 }
+
+/// The one entry in `capture` whose message is `msg` (panics, listing them,
+/// unless there is exactly one).
+pub fn entry_with_msg(
+    capture: &loglayer::transport::CaptureTransport,
+    msg: &str,
+) -> serde_json::Value {
+    let found: Vec<serde_json::Value> = capture
+        .entries()
+        .into_iter()
+        .filter(|entry| entry["msg"] == msg)
+        .collect();
+    assert_eq!(found.len(), 1, "entries with msg {msg:?}: {found:#?}");
+    found.into_iter().next().unwrap()
+}
