@@ -33,7 +33,7 @@ struct Busy {
     depth: Cell<u8>,
     #[cfg_attr(not(any(feature = "log", feature = "tracing")), allow(dead_code))]
     activities: Cell<u8>,
-    held: Cell<[usize; MAX_HELD]>,
+    held: [Cell<usize>; MAX_HELD],
     held_len: Cell<u8>,
 }
 
@@ -42,7 +42,7 @@ thread_local! {
         Busy {
             depth: Cell::new(0),
             activities: Cell::new(0),
-            held: Cell::new([0; MAX_HELD]),
+            held: [const { Cell::new(0) }; MAX_HELD],
             held_len: Cell::new(0),
         }
     };
@@ -82,13 +82,11 @@ impl WriterGuard {
     /// (or holds too many writers to track one more).
     pub(crate) fn hold(writer: usize) -> Option<WriterGuard> {
         BUSY.try_with(|b| {
-            let mut held = b.held.get();
             let len = usize::from(b.held_len.get());
-            if len >= MAX_HELD || held[..len].contains(&writer) {
+            if len >= MAX_HELD || b.held[..len].iter().any(|w| w.get() == writer) {
                 return None;
             }
-            held[len] = writer;
-            b.held.set(held);
+            b.held[len].set(writer);
             b.held_len.set(len as u8 + 1);
             Some(WriterGuard { writer })
         })
@@ -100,11 +98,12 @@ impl WriterGuard {
 impl Drop for WriterGuard {
     fn drop(&mut self) {
         let _ = BUSY.try_with(|b| {
-            let mut held = b.held.get();
             let len = usize::from(b.held_len.get());
-            if let Some(i) = held[..len].iter().rposition(|w| *w == self.writer) {
-                held.copy_within(i + 1..len, i);
-                b.held.set(held);
+            // Guards drop in reverse order, so this is almost always the top.
+            if let Some(i) = b.held[..len].iter().rposition(|w| w.get() == self.writer) {
+                for j in i..len - 1 {
+                    b.held[j].set(b.held[j + 1].get());
+                }
                 b.held_len.set(len as u8 - 1);
             }
         });
