@@ -349,38 +349,7 @@ fn otlp_grpc_receiver_absent_never_blocks_and_counts_every_entry() {
 
 #[test]
 fn otlp_grpc_silent_receiver_is_bounded() {
-    // Accepts TCP connections and never answers (no HTTP/2 handshake).
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for s in listener.incoming().flatten() {
-            held.push(s);
-        }
-    });
-    let before = loglayer::failures().transport_errors;
-    let log = LogLayer::new(
-        OtlpTransport::builder()
-            .protocol(OtlpProtocol::Grpc)
-            .endpoint(format!("http://{addr}"))
-            .export_timeout(Duration::from_millis(500))
-            .flush_timeout(Duration::from_secs(1))
-            .build()
-            .unwrap(),
-    );
-    within(Duration::from_secs(2), "log calls", || {
-        for _ in 0..50 {
-            log.info("silent");
-        }
-    });
-    within(Duration::from_secs(1 + 5), "flush", || log.flush());
-    within(Duration::from_secs(1 + 5), "drop", || drop(log));
-    // Settled later, within the export bound (+1 s backstop): all counted.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while loglayer::failures().transport_errors < before + 50 {
-        assert!(Instant::now() < deadline, "drops not counted");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    silent_receiver_never_blocks_and_counts(OtlpProtocol::Grpc, "silent");
 }
 
 #[test]
@@ -432,17 +401,26 @@ fn otlp_receiver_killed_mid_run() {
 
 #[test]
 fn otlp_slow_receiver_never_blocks_a_log_call() {
+    silent_receiver_never_blocks_and_counts(OtlpProtocol::HttpProtobuf, "slow");
+}
+
+/// A receiver that accepts TCP connections and never answers (no HTTP
+/// response, no HTTP/2 handshake): log calls return at once, `flush` and the
+/// drop return within their bounds, and every entry is counted once its
+/// export times out.
+fn silent_receiver_never_blocks_and_counts(protocol: OtlpProtocol, message: &str) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
-    // Accepts connections and never answers.
     std::thread::spawn(move || {
         let mut held = Vec::new();
         for s in listener.incoming().flatten() {
             held.push(s);
         }
     });
+    let before = loglayer::failures().transport_errors;
     let log = LogLayer::new(
         OtlpTransport::builder()
+            .protocol(protocol)
             .endpoint(format!("http://{addr}"))
             .export_timeout(Duration::from_millis(500))
             .flush_timeout(Duration::from_secs(1))
@@ -451,11 +429,17 @@ fn otlp_slow_receiver_never_blocks_a_log_call() {
     );
     within(Duration::from_secs(2), "log calls", || {
         for _ in 0..50 {
-            log.info("slow");
+            log.info(message);
         }
     });
     within(Duration::from_secs(1 + 5), "flush", || log.flush());
     within(Duration::from_secs(1 + 5), "drop", || drop(log));
+    // Settled later, within the export bound (+1 s backstop): all counted.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while loglayer::failures().transport_errors < before + 50 {
+        assert!(Instant::now() < deadline, "drops not counted");
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 #[test]
