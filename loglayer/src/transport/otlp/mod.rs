@@ -472,19 +472,21 @@ impl OtlpTransportBuilder {
                 // Made on the export thread, inside its own runtime: tonic's
                 // channel needs one, and the caller may be on any (or none).
                 let make = move || {
-                    let driver = worker::Driver::tokio(bound + Duration::from_secs(1))?;
-                    let worker::Driver::Tokio(rt, _) = &driver else {
-                        unreachable!()
+                    let rt = worker::Driver::grpc_runtime()?;
+                    let exporter = {
+                        let _context = rt.enter();
+                        let mut b = LogExporter::builder().with_tonic().with_endpoint(endpoint);
+                        if let Some(t) = export_timeout {
+                            b = b.with_timeout(t);
+                        }
+                        let mut exporter = b.build().map_err(|e| e.to_string())?;
+                        exporter.set_resource(&resource);
+                        exporter
                     };
-                    let _context = rt.enter();
-                    let mut b = LogExporter::builder().with_tonic().with_endpoint(endpoint);
-                    if let Some(t) = export_timeout {
-                        b = b.with_timeout(t);
-                    }
-                    let mut exporter = b.build().map_err(|e| e.to_string())?;
-                    exporter.set_resource(&resource);
-                    drop(_context);
-                    Ok((exporter, driver))
+                    Ok((
+                        exporter,
+                        worker::Driver::Tokio(rt, bound + Duration::from_secs(1)),
+                    ))
                 };
                 Queue::start(id, make, scope, limits)
             }

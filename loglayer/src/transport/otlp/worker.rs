@@ -281,12 +281,11 @@ pub(crate) enum Driver {
 impl Driver {
     /// A current-thread runtime for tonic (I/O and timers, no worker threads).
     #[cfg(feature = "otlp-grpc")]
-    pub(crate) fn tokio(bound: Duration) -> Result<Driver, String> {
+    pub(crate) fn grpc_runtime() -> Result<tokio::runtime::Runtime, String> {
         tokio::runtime::Builder::new_current_thread()
             .enable_io()
             .enable_time()
             .build()
-            .map(|rt| Driver::Tokio(rt, bound))
             .map_err(|e| format!("cannot start the OTLP gRPC runtime: {e}"))
     }
 
