@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::scope_logger::ScopeLogger;
-use super::slot::{SlotGuard, SyncGuard};
+use super::slot::{run_in, SlotGuard};
 use crate::LogLayer;
 
 pin_project_lite::pin_project! {
@@ -169,8 +169,7 @@ pub fn scope<F: Future>(logger: LogLayer, fut: F) -> Scoped<F> {
 /// assert!(loglayer::try_current().is_none());
 /// ```
 pub fn sync_scope<R>(logger: LogLayer, f: impl FnOnce() -> R) -> R {
-    let _guard = SyncGuard::enter(Some(ScopeLogger::Ready(logger)));
-    f()
+    run_in(Some(ScopeLogger::Ready(logger)), f)
 }
 
 /// Runs `fut` outside every scope: inside it, [`current`](crate::current)
@@ -207,8 +206,7 @@ pub fn unscoped<F: Future>(fut: F) -> Scoped<F> {
 /// });
 /// ```
 pub fn sync_unscoped<R>(f: impl FnOnce() -> R) -> R {
-    let _guard = SyncGuard::enter(None);
-    f()
+    run_in(None, f)
 }
 
 /// Runs futures inside a logger's scope.

@@ -159,6 +159,13 @@ impl SyncGuard {
     }
 }
 
+/// Runs `f` with `logger` current (`None`: no scope); the previous logger is
+/// current again when `f` returns or panics.
+pub(crate) fn run_in<R>(logger: Option<ScopeLogger>, f: impl FnOnce() -> R) -> R {
+    let _guard = SyncGuard::enter(logger);
+    f()
+}
+
 impl Drop for SyncGuard {
     fn drop(&mut self) {
         leave(&mut self.slot, self.how);

@@ -5,7 +5,7 @@ use std::future::Future;
 
 use super::scope_logger::ScopeLogger;
 use super::scoped::Scoped;
-use super::slot::SyncGuard;
+use super::slot::run_in;
 use crate::LogLayer;
 
 /// The logger that was current when [`snapshot`] was called (or none), to
@@ -43,8 +43,7 @@ pub fn snapshot() -> Snapshot {
 impl Snapshot {
     /// Runs `f` with the captured logger current (restored after, also on panic).
     pub fn run<R>(&self, f: impl FnOnce() -> R) -> R {
-        let _guard = SyncGuard::enter(self.logger.clone().map(ScopeLogger::Ready));
-        f()
+        run_in(self.logger.clone().map(ScopeLogger::Ready), f)
     }
 
     /// Runs `fut` with the captured logger current while it is polled and dropped.

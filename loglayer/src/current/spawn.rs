@@ -8,7 +8,7 @@
 //! [`set_default`](crate::set_default) reaches it.
 
 use super::scope_logger::ScopeLogger;
-use super::slot::SyncGuard;
+use super::slot::run_in;
 
 /// A pending child of the current scope's logger, as it is now; `None`
 /// outside every scope.
@@ -22,7 +22,7 @@ mod tasks {
 
     use super::child_of_current;
     use crate::current::scoped::Scoped;
-    use crate::current::slot::SyncGuard;
+    use crate::current::slot::run_in;
 
     /// Spawns a task on the current tokio runtime that runs with a
     /// [`child`](crate::LogLayer::child) of the current logger, like `tokio::spawn`.
@@ -106,10 +106,7 @@ mod tasks {
         R: Send + 'static,
     {
         let logger = child_of_current();
-        tokio::task::spawn_blocking(move || {
-            let _guard = SyncGuard::enter(logger);
-            f()
-        })
+        tokio::task::spawn_blocking(move || run_in(logger, f))
     }
 }
 
@@ -118,7 +115,7 @@ pub use tasks::{spawn, spawn_blocking, spawn_local};
 
 /// Threads that carry the current logger.
 pub mod thread {
-    use super::{child_of_current, SyncGuard};
+    use super::{child_of_current, run_in};
 
     /// Spawns an OS thread that runs `f` with a [`child`](crate::LogLayer::child)
     /// of the current logger, like `std::thread::spawn` (which does not carry it).
@@ -138,10 +135,7 @@ pub mod thread {
         T: Send + 'static,
     {
         let logger = child_of_current();
-        std::thread::spawn(move || {
-            let _guard = SyncGuard::enter(logger);
-            f()
-        })
+        std::thread::spawn(move || run_in(logger, f))
     }
 
     /// Spawns a scoped thread on `scope` (from `std::thread::scope`) that runs
@@ -170,10 +164,7 @@ pub mod thread {
         T: Send + 'scope,
     {
         let logger = child_of_current();
-        scope.spawn(move || {
-            let _guard = SyncGuard::enter(logger);
-            f()
-        })
+        scope.spawn(move || run_in(logger, f))
     }
 
     /// `std::thread::scope` whose threads carry a child of the current logger:
