@@ -425,7 +425,10 @@ impl Plugin for Tag {
 #[test]
 fn plugins_add_remove_enable_disable_and_fresh() {
     let (capture, log) = setup();
-    log.add_plugin(Tag("first")).add_plugin(Tag("second"));
+    log.add_plugin(Tag("first"))
+        .unwrap()
+        .add_plugin(Tag("second"))
+        .unwrap();
     log.info("a");
     assert!(log.disable_plugin("first"));
     log.info("b");
@@ -451,7 +454,7 @@ fn plugins_add_remove_enable_disable_and_fresh() {
 fn raw_sends_a_fully_specified_entry_through_plugins() {
     let (capture, log) = setup();
     log.with_context(json!({"ctx": 1}));
-    log.add_plugin(Tag("seen"));
+    log.add_plugin(Tag("seen")).unwrap();
     log.raw(
         RawEntry::new(Level::Warn, "raw one")
             .metadata(json!({"m": 2}))

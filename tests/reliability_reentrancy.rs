@@ -222,7 +222,7 @@ impl Transport for Mutator {
         if let Some(log) = self.log.get() {
             log.with_context(json!({ "last": entry.message() }));
             let _ = log.get_context();
-            log.add_plugin(loglayer::plugin::Redact::new().with_id("added"));
+            let _ = log.add_plugin(loglayer::plugin::Redact::new().with_id("added"));
             log.remove_plugin("added");
             log.add_transport(CaptureTransport::with_id("extra"));
             log.remove_transport("extra");

@@ -6,13 +6,18 @@ use std::str::FromStr;
 /// The severity of an entry.
 ///
 /// The numeric values are LogLayer's: `Trace = 10` up to `Fatal = 60`, so levels
-/// compare and sort by severity.
+/// compare and sort by severity. A level converts to its number (`as u8` or
+/// [`u8::from`]) and back ([`Level::try_from`], exact numbers only), and to
+/// its name ([`Display`](fmt::Display), [`as_str`](Level::as_str)) and back
+/// ([`FromStr`], ignoring case).
 ///
 /// ```
 /// use loglayer::Level;
 ///
 /// assert!(Level::Warn > Level::Info);
 /// assert_eq!(Level::Error as u8, 50);
+/// assert_eq!(u8::from(Level::Error), 50);
+/// assert_eq!(Level::try_from(40), Ok(Level::Warn));
 /// assert_eq!("WARN".parse::<Level>(), Ok(Level::Warn));
 /// assert_eq!(Level::Fatal.to_string(), "fatal");
 /// ```
@@ -90,7 +95,42 @@ impl fmt::Display for Level {
     }
 }
 
-/// The error returned when a string names no level.
+impl From<Level> for u8 {
+    /// The level's number, LogLayer's: `10` (trace) … `60` (fatal).
+    fn from(level: Level) -> u8 {
+        level as u8
+    }
+}
+
+impl TryFrom<u8> for Level {
+    type Error = ParseLevelError;
+
+    /// The level with this number: `10`, `20`, `30`, `40`, `50` or `60`.
+    /// Numbers in between name no level (LogLayer has none there either).
+    ///
+    /// ```
+    /// use loglayer::Level;
+    ///
+    /// assert_eq!(Level::try_from(10), Ok(Level::Trace));
+    /// let err = Level::try_from(35).unwrap_err();
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "unknown log level number 35: expected one of 10 (trace), 20 (debug), \
+    ///      30 (info), 40 (warn), 50 (error), 60 (fatal)"
+    /// );
+    /// ```
+    fn try_from(number: u8) -> Result<Self, ParseLevelError> {
+        Level::ALL
+            .into_iter()
+            .find(|level| *level as u8 == number)
+            .ok_or(ParseLevelError {
+                input: Input::Number(number),
+            })
+    }
+}
+
+/// The error returned when a name or a number names no level (by
+/// [`FromStr`] or [`Level::try_from`]).
 ///
 /// ```
 /// let err = "loud".parse::<loglayer::Level>().unwrap_err();
@@ -98,16 +138,29 @@ impl fmt::Display for Level {
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ParseLevelError {
-    input: String,
+    input: Input,
+}
+
+/// What was given where a level was expected.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Input {
+    Name(String),
+    Number(u8),
 }
 
 impl fmt::Display for ParseLevelError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "unknown log level {:?}: expected one of trace, debug, info, warn, error, fatal",
-            self.input
-        )
+        match &self.input {
+            Input::Name(name) => write!(
+                f,
+                "unknown log level {name:?}: expected one of trace, debug, info, warn, error, fatal"
+            ),
+            Input::Number(n) => write!(
+                f,
+                "unknown log level number {n}: expected one of 10 (trace), 20 (debug), \
+                 30 (info), 40 (warn), 50 (error), 60 (fatal)"
+            ),
+        }
     }
 }
 
@@ -133,7 +186,7 @@ impl FromStr for Level {
         .find(|(name, _)| t.eq_ignore_ascii_case(name))
         .map(|(_, level)| level);
         level.ok_or_else(|| ParseLevelError {
-            input: s.to_owned(),
+            input: Input::Name(s.to_owned()),
         })
     }
 }

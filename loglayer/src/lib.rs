@@ -180,6 +180,8 @@ pub use error::{AsError, ErrorInfo};
 pub use fault::{failures, Failures};
 pub use lazy::{lazy, Lazy};
 pub use level::{Level, ParseLevelError, STATIC_MAX_LEVEL};
-pub use logger::{LogBuilder, LogLayer, LogLayerBuilder, OnlyOptions, RawEntry};
+pub use logger::{
+    DuplicatePluginError, LogBuilder, LogLayer, LogLayerBuilder, OnlyOptions, RawEntry,
+};
 
 pub use loglayer_macros::with_logger;

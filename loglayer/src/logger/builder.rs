@@ -44,7 +44,7 @@ use crate::{Directives, Level};
 #[must_use = "call .build() to get the logger"]
 pub struct LogLayerBuilder {
     transports: Vec<Arc<dyn Transport>>,
-    plugins: Vec<Arc<dyn Plugin>>,
+    plugins: Vec<PluginSlot>,
     level: Option<Level>,
     enabled: bool,
     prefix: Option<String>,
@@ -92,9 +92,36 @@ impl LogLayerBuilder {
         self
     }
 
-    /// Adds a plugin (repeatable; plugins run in the order added).
+    /// Adds a plugin (repeatable; plugins run in the order added). Ids need
+    /// not be unique here (see [`LogLayer::add_plugin`]).
     pub fn plugin(mut self, plugin: impl Plugin) -> Self {
-        self.plugins.push(Arc::new(plugin));
+        self.plugins.push(PluginSlot {
+            plugin: Arc::new(plugin),
+            enabled: true,
+        });
+        self
+    }
+
+    /// Adds a plugin that starts disabled (LogLayer's `disabled: true`), in
+    /// its place in the order; [`LogLayer::enable_plugin`] turns it on.
+    ///
+    /// ```
+    /// # use loglayer::{plugin::Filter, transport::CaptureTransport, Level, LogLayer};
+    /// let capture = CaptureTransport::new();
+    /// let log = LogLayer::builder()
+    ///     .transport(capture.clone())
+    ///     .disabled_plugin(Filter::min_level(Level::Warn).with_id("quiet"))
+    ///     .build();
+    /// log.info("sent");
+    /// log.enable_plugin("quiet");
+    /// log.info("dropped");
+    /// assert_eq!(capture.messages(), ["sent"]);
+    /// ```
+    pub fn disabled_plugin(mut self, plugin: impl Plugin) -> Self {
+        self.plugins.push(PluginSlot {
+            plugin: Arc::new(plugin),
+            enabled: false,
+        });
         self
     }
 
@@ -222,14 +249,7 @@ impl LogLayerBuilder {
         if !self.enabled {
             levels |= DISABLED;
         }
-        let plugins: Arc<[PluginSlot]> = self
-            .plugins
-            .into_iter()
-            .map(|plugin| PluginSlot {
-                plugin,
-                enabled: true,
-            })
-            .collect();
+        let plugins: Arc<[PluginSlot]> = self.plugins.into();
         let config = Arc::new(Config {
             shape: self.shape,
             error_serializer: self.error_serializer,

@@ -124,8 +124,16 @@ impl LogLayer {
         self.inner.is_enabled(level)
     }
 
-    /// Turns logging back on. Like LogLayer, this does **not** undo an earlier
-    /// [`set_level`](LogLayer::set_level): levels disabled then stay disabled.
+    /// Turns logging back on after [`disable_logging`](LogLayer::disable_logging).
+    ///
+    /// **Unlike LogLayer**, this does not undo an earlier
+    /// [`set_level`](LogLayer::set_level) or
+    /// [`disable_level`](LogLayer::disable_level): levels disabled then stay
+    /// disabled. LogLayer's `enableLogging` turns every level on, so a logger
+    /// set to `warn`, switched off and on again logs `debug` afterwards. Here
+    /// the on/off switch is kept apart from the levels, so that switching
+    /// logging off for a while and back on returns the logger to the levels
+    /// it had. To turn every level on, call `set_level(Level::Trace)`.
     ///
     /// ```
     /// # let log = loglayer::LogLayer::new(loglayer::transport::CaptureTransport::new());

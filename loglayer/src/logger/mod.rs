@@ -28,6 +28,7 @@ mod levels;
 mod log_builder;
 mod state;
 
+pub use self::attached::DuplicatePluginError;
 pub use self::builder::LogLayerBuilder;
 pub(crate) use self::levels::{any_logger_enables, MUTE_CONTEXT, MUTE_METADATA};
 pub use self::log_builder::{LogBuilder, OnlyOptions, RawEntry};

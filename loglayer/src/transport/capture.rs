@@ -6,11 +6,16 @@ use std::sync::{Arc, Mutex};
 use serde_json::Value;
 
 use super::{lock, transport_options, Options, Transport};
-use crate::Entry;
+use crate::{Entry, Level};
 
 /// Keeps every entry in memory, as the JSON line [`JsonTransport`] would write
 /// and as its parsed value. Clones share the same store, so a test keeps one
 /// handle and gives the logger another.
+///
+/// Clones also share the id and the on/off switch
+/// ([`set_enabled`](CaptureTransport::set_enabled)); the level
+/// ([`with_level`](CaptureTransport::with_level)) belongs to the handle it is
+/// set on, so one store can be read through a handle that filters nothing.
 ///
 /// [`JsonTransport`]: super::JsonTransport
 ///
@@ -30,6 +35,9 @@ use crate::Entry;
 #[derive(Clone, Debug)]
 pub struct CaptureTransport {
     inner: Arc<Inner>,
+    /// Per handle, not in the shared `Options`: those sit behind the `Arc`
+    /// every clone holds, where a by-value builder cannot reach them.
+    level: Option<Level>,
 }
 
 #[derive(Debug)]
@@ -62,7 +70,29 @@ impl CaptureTransport {
                 lines: Mutex::new(Vec::new()),
                 options: Options::new(id),
             }),
+            level: None,
         }
+    }
+
+    /// Accepts only entries at `level` or more severe (by default every level
+    /// the logger lets through): LogLayer's per-transport `level`, so a test
+    /// can check what a warn-only destination would receive.
+    ///
+    /// ```
+    /// use loglayer::{transport::{CaptureTransport, Transport}, Level, LogLayer};
+    ///
+    /// let all = CaptureTransport::with_id("all");
+    /// let alerts = CaptureTransport::with_id("alerts").with_level(Level::Warn);
+    /// assert_eq!(alerts.level(), Some(Level::Warn));
+    /// let log = LogLayer::builder().transport(all.clone()).transport(alerts.clone()).build();
+    /// log.info("fine");
+    /// log.error("on fire");
+    /// assert_eq!(all.messages(), ["fine", "on fire"]);
+    /// assert_eq!(alerts.messages(), ["on fire"]);
+    /// ```
+    pub fn with_level(mut self, level: Level) -> Self {
+        self.level = Some(level);
+        self
     }
 
     /// Every entry so far, parsed from its JSON line.
@@ -125,8 +155,8 @@ impl CaptureTransport {
         lock(&self.inner.lines).clear();
     }
 
-    // `with_id` above is a constructor, and the store is shared behind an
-    // `Arc`: the only shared option a capture changes is its switch.
+    // `with_id` above is a constructor and `with_level` is per handle (see
+    // the struct): the only shared option a capture changes is its switch.
     transport_options! {
         example: CaptureTransport::new(),
         default_id: "capture",
@@ -145,5 +175,17 @@ impl Transport for CaptureTransport {
         Ok(())
     }
 
-    transport_options! { accessors: inner.options }
+    // By hand rather than `transport_options! { accessors: .. }`: the level
+    // is this handle's, not the shared options'.
+    fn id(&self) -> &str {
+        self.inner.options.id()
+    }
+
+    fn level(&self) -> Option<Level> {
+        self.level
+    }
+
+    fn enabled(&self) -> bool {
+        self.inner.options.enabled()
+    }
 }
