@@ -4,6 +4,9 @@
 //!
 //! [LogLayer]: https://loglayer.dev
 //!
+//! Coming from LogLayer? [`coming_from_loglayer`] maps its API and
+//! configuration, row by row, to this crate's.
+//!
 //! # Quick start
 //!
 //! ```
@@ -129,6 +132,8 @@
 
 #[doc(hidden)]
 pub mod __private;
+#[doc = include_str!("docs/coming_from_loglayer.md")]
+pub mod coming_from_loglayer {}
 // The integrations with other crates live under `src/integrations/`; their
 // public paths stay `loglayer::bridge`, `loglayer::tower` and
 // `loglayer::propagation`.
