@@ -96,6 +96,12 @@ impl Directives {
             .min()
     }
 
+    /// Whether any target has a level of its own (else the default decides
+    /// for every entry).
+    pub(crate) fn has_targets(&self) -> bool {
+        !self.targets.is_empty()
+    }
+
     /// Reads `LOGLAYER_LEVEL`. Unset or empty gives `info`; a malformed value
     /// prints one message on stderr and gives `info`. Never panics.
     ///
@@ -132,25 +138,43 @@ fn matches_prefix(target: &str, prefix: &str) -> bool {
     }
 }
 
-/// Why a directive string was rejected.
+/// Why a directive string was rejected: which item, where it starts in the
+/// spec, and what is wrong with it.
 ///
 /// ```
-/// let err = "info,=debug".parse::<loglayer::Directives>().unwrap_err();
-/// assert!(err.to_string().contains("=debug"));
+/// let err = "info,db=loud".parse::<loglayer::Directives>().unwrap_err();
+/// assert_eq!(err.item(), "db=loud");
+/// assert_eq!(err.column(), 6);
+/// assert!(err.to_string().starts_with(r#"invalid directive "db=loud" at column 6: unknown level "loud""#));
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ParseDirectivesError {
     item: String,
-    reason: &'static str,
+    /// 1-based, in characters, of the item's first character in the spec.
+    column: usize,
+    reason: String,
+}
+
+impl ParseDirectivesError {
+    /// The comma-separated item that was rejected, trimmed.
+    pub fn item(&self) -> &str {
+        &self.item
+    }
+
+    /// Where the rejected item starts in the spec: 1 for its first
+    /// character, counted in characters.
+    pub fn column(&self) -> usize {
+        self.column
+    }
 }
 
 impl fmt::Display for ParseDirectivesError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "invalid directive {:?}: {}; expected `level`, `target=level` or `target`, \
-             with levels trace, debug, info, warn, error, fatal or off",
-            self.item, self.reason
+            "invalid directive {:?} at column {}: {}; expected `level`, `target=level` or \
+             `target`, with levels trace, debug, info, warn, error, fatal or off",
+            self.item, self.column, self.reason
         )
     }
 }
@@ -170,42 +194,89 @@ impl FromStr for Directives {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let mut d = Directives::default();
         let mut default_set = false;
+        let mut offset = 0;
         for raw in s.split(',') {
+            let start = offset + (raw.len() - raw.trim_start().len());
+            offset += raw.len() + 1;
             let item = raw.trim();
             if item.is_empty() {
                 continue;
             }
-            let err = |reason| ParseDirectivesError {
+            let err = |reason: String| ParseDirectivesError {
                 item: item.to_owned(),
+                column: s[..start].chars().count() + 1,
                 reason,
             };
             match item.split_once('=') {
                 Some((target, level)) => {
                     let target = target.trim();
                     if target.is_empty() {
-                        return Err(err("missing target before `=`"));
+                        return Err(err("missing target before `=`".into()));
                     }
                     if target.contains(char::is_whitespace) {
-                        return Err(err("a target cannot contain spaces"));
+                        return Err(err("a target cannot contain spaces".into()));
                     }
-                    let level = parse_level(level).map_err(|_| err("unknown level"))?;
+                    let level = match parse_level(level) {
+                        Ok(level) => level,
+                        Err(()) if level.trim().is_empty() => {
+                            return Err(err("missing level after `=`".into()))
+                        }
+                        Err(()) => {
+                            return Err(err(format!("unknown level {:?}", level.trim())));
+                        }
+                    };
                     d = d.target(target, level);
                 }
                 None => match parse_level(item) {
                     Ok(level) => {
                         if default_set {
-                            return Err(err("the default level is given twice"));
+                            return Err(err("the default level is given twice".into()));
                         }
                         default_set = true;
                         d.default = level;
                     }
                     Err(()) if item.contains(char::is_whitespace) => {
-                        return Err(err("a target cannot contain spaces"))
+                        return Err(err("a target cannot contain spaces".into()))
                     }
                     Err(()) => d = d.target(item, Some(Level::Trace)),
                 },
             }
         }
         Ok(d)
+    }
+}
+
+/// The canonical spec: the default level (or `off`) first, then each
+/// `target=level`, most specific first. Parsing it gives the same
+/// directives back.
+///
+/// ```
+/// use loglayer::Directives;
+/// let d: Directives = "my_app::db=debug, warn, hyper".parse().unwrap();
+/// assert_eq!(d.to_string(), "warn,my_app::db=debug,hyper=trace");
+/// assert_eq!(d.to_string().parse::<Directives>().unwrap(), d);
+/// ```
+impl fmt::Display for Directives {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fn name(level: Option<Level>) -> &'static str {
+            level.map_or("off", Level::as_str)
+        }
+        f.write_str(name(self.default))?;
+        for (target, level) in &self.targets {
+            write!(f, ",{target}={}", name(*level))?;
+        }
+        Ok(())
+    }
+}
+
+/// Directives with `level` as the default and no targets.
+///
+/// ```
+/// use loglayer::{Directives, Level};
+/// assert_eq!(Directives::from(Level::Debug).to_string(), "debug");
+/// ```
+impl From<Level> for Directives {
+    fn from(level: Level) -> Self {
+        Directives::new(level)
     }
 }

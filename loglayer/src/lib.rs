@@ -186,7 +186,7 @@ pub use fault::{failures, Failures};
 pub use lazy::{lazy, Lazy};
 pub use level::{Level, ParseLevelError, STATIC_MAX_LEVEL};
 pub use logger::{
-    DuplicatePluginError, LogBuilder, LogLayer, LogLayerBuilder, OnlyOptions, RawEntry,
+    DuplicatePluginError, LevelControl, LogBuilder, LogLayer, LogLayerBuilder, OnlyOptions, RawEntry,
 };
 
 pub use loglayer_macros::with_logger;

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 use serde_json::Value;
 
-use super::levels::{note_levels, ALL_LEVELS, DISABLED, MUTE_CONTEXT, MUTE_METADATA};
+use super::levels::{note_levels, TargetLevels, ALL_LEVELS, DISABLED, MUTE_CONTEXT, MUTE_METADATA};
 use super::state::{Config, Inner, PluginSlot, State};
 use super::LogLayer;
 use crate::context::Context;
@@ -20,7 +20,7 @@ use crate::entry::Shape;
 use crate::error::ErrorSerializer;
 use crate::plugin::Plugin;
 use crate::transport::Transport;
-use crate::{Directives, Level};
+use crate::{Directives, Level, LevelControl};
 
 /// Builds a [`LogLayer`]: transports, plugins, level and output options.
 ///
@@ -52,7 +52,7 @@ pub struct LogLayerBuilder {
     error_serializer: Option<Arc<ErrorSerializer>>,
     copy_msg_on_only_error: bool,
     muted: u8,
-    directives: Option<Directives>,
+    target_levels: Option<TargetLevels>,
 }
 
 impl fmt::Debug for LogLayerBuilder {
@@ -82,7 +82,7 @@ impl LogLayerBuilder {
             error_serializer: None,
             copy_msg_on_only_error: false,
             muted: 0,
-            directives: None,
+            target_levels: None,
         }
     }
 
@@ -135,7 +135,8 @@ impl LogLayerBuilder {
     /// `"info,my_crate::db=debug"`; see [`Directives`]. The macros record the
     /// module path of each call as its target; the `LogLayer` methods use the
     /// default level of the directives. `set_level` and friends still gate
-    /// every entry on top of them.
+    /// every entry on top of them. Replaces a
+    /// [`level_control`](LogLayerBuilder::level_control) given before.
     ///
     /// ```
     /// # use loglayer::{transport::CaptureTransport, Directives, LogLayer};
@@ -149,7 +150,35 @@ impl LogLayerBuilder {
     /// assert_eq!(capture.len(), 1);
     /// ```
     pub fn directives(mut self, directives: Directives) -> Self {
-        self.directives = Some(directives);
+        self.target_levels = Some(TargetLevels::Fixed(Arc::new(directives)));
+        self
+    }
+
+    /// Makes the logger follow `control`: its levels are whatever the control
+    /// holds at the time of each call, for this logger, its children and
+    /// every scope under it. Keep a clone of the control to change them; see
+    /// [`LevelControl`]. Without [`level`](LogLayerBuilder::level) the
+    /// control decides alone. Replaces
+    /// [`directives`](LogLayerBuilder::directives) given before.
+    ///
+    /// ```
+    /// use loglayer::{transport::CaptureTransport, Level, LevelControl, LogLayer};
+    ///
+    /// let control = LevelControl::new(Level::Warn);
+    /// let capture = CaptureTransport::new();
+    /// let log = LogLayer::builder()
+    ///     .transport(capture.clone())
+    ///     .level_control(control.clone())
+    ///     .build();
+    /// let child = log.child();
+    ///
+    /// loglayer::sync_scope(child.clone(), || loglayer::info!("hidden"));
+    /// control.set("info").unwrap();
+    /// loglayer::sync_scope(child, || loglayer::info!("shown"));
+    /// assert_eq!(capture.messages(), ["shown"]);
+    /// ```
+    pub fn level_control(mut self, control: LevelControl) -> Self {
+        self.target_levels = Some(TargetLevels::Control(control));
         self
     }
 
@@ -240,12 +269,19 @@ impl LogLayerBuilder {
 
     /// The logger.
     pub fn build(self) -> LogLayer {
-        let mut levels = match (self.level, &self.directives) {
+        let mut levels = match (self.level, &self.target_levels) {
             (Some(level), _) => level.mask_from(),
-            (None, Some(d)) => d.most_verbose().map_or(0, Level::mask_from),
-            (None, None) => ALL_LEVELS,
+            (None, Some(TargetLevels::Fixed(d))) => d.most_verbose().map_or(0, Level::mask_from),
+            // Every level: the control decides, as it changes.
+            (None, Some(TargetLevels::Control(_))) | (None, None) => ALL_LEVELS,
         };
-        note_levels(levels);
+        // The hint: what this logger may enable now (a control raises the
+        // hint itself when it changes).
+        note_levels(
+            self.target_levels
+                .as_ref()
+                .map_or(levels, |t| levels & t.mask()),
+        );
         if !self.enabled {
             levels |= DISABLED;
         }
@@ -254,7 +290,7 @@ impl LogLayerBuilder {
             shape: self.shape,
             error_serializer: self.error_serializer,
             copy_msg_on_only_error: self.copy_msg_on_only_error,
-            directives: self.directives.map(Arc::new),
+            target_levels: self.target_levels,
             prefix: self.prefix.map(Arc::from),
         });
         LogLayer {

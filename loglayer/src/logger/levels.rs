@@ -2,14 +2,17 @@
 //! the mutes, and the process-wide hint the macros check first.
 //!
 //! These checks run before anything else on every call, so they are a load
-//! and a mask each (`#[inline]`); per-target [`Directives`](crate::Directives)
-//! are consulted only when a logger has them.
+//! and a mask each (`#[inline]`); per-target levels ([`TargetLevels`]: fixed
+//! [`Directives`], or a [`LevelControl`] that changes) are consulted only
+//! when a logger has them.
 
 use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Arc;
 
-use super::state::Inner;
+use super::level_control::LevelControl;
+use super::state::{Config, Inner, State};
 use super::LogLayer;
-use crate::Level;
+use crate::{Directives, Level};
 
 /// Bit of `Inner::levels` set by `disable_logging`.
 pub(super) const DISABLED: u8 = 0b1000_0000;
@@ -36,6 +39,39 @@ pub(crate) fn any_logger_enables(level: Level) -> bool {
     ANY_LEVELS.load(Ordering::Relaxed) & level.bit() != 0
 }
 
+/// What decides a logger's levels per target, on top of its level mask.
+#[derive(Clone)]
+pub(crate) enum TargetLevels {
+    /// Fixed when the logger was built.
+    Fixed(Arc<Directives>),
+    /// Whatever the control says at the time of the call.
+    Control(LevelControl),
+}
+
+impl TargetLevels {
+    /// The levels these may ever enable right now (for the level hint and
+    /// the builder's mask).
+    pub(super) fn mask(&self) -> u8 {
+        match self {
+            TargetLevels::Fixed(d) => d.most_verbose().map_or(0, Level::mask_from),
+            TargetLevels::Control(c) => c.mask(),
+        }
+    }
+}
+
+impl Config {
+    /// Whether the per-target levels (if any) let `level` from `target`
+    /// through.
+    #[inline]
+    pub(crate) fn target_allows(&self, target: Option<&str>, level: Level) -> bool {
+        match &self.target_levels {
+            None => true,
+            Some(TargetLevels::Fixed(d)) => d.enabled(target, level),
+            Some(TargetLevels::Control(c)) => c.enabled(target, level),
+        }
+    }
+}
+
 /// Whether a level mask lets `level` through.
 #[inline]
 pub(super) fn levels_allow(mask: u8, level: Level) -> bool {
@@ -46,23 +82,13 @@ impl Inner {
     /// Whether `level` passes for an entry without a target (the methods).
     #[inline]
     pub(crate) fn is_enabled(&self, level: Level) -> bool {
-        self.mask_allows(level)
-            && self
-                .config
-                .directives
-                .as_ref()
-                .is_none_or(|d| d.enabled(None, level))
+        self.mask_allows(level) && self.config.target_allows(None, level)
     }
 
     /// Whether `level` passes for an entry from `target` (the macros).
     #[inline]
     pub(crate) fn is_enabled_for(&self, level: Level, target: &str) -> bool {
-        self.mask_allows(level)
-            && self
-                .config
-                .directives
-                .as_ref()
-                .is_none_or(|d| d.enabled(Some(target), level))
+        self.mask_allows(level) && self.config.target_allows(Some(target), level)
     }
 
     #[inline]
@@ -80,6 +106,26 @@ impl LogLayer {
         {
             note_levels(f(old));
         }
+    }
+
+    /// A child that logs at `level` and above, whatever this logger's levels,
+    /// directives or level control say (its on/off switch still applies):
+    /// the request logger of a forced `level_header`. Its own children
+    /// inherit the forced level.
+    #[cfg_attr(not(feature = "tower"), allow(dead_code))]
+    pub(crate) fn child_at_level(&self, level: Level) -> LogLayer {
+        let mut frozen = self.inner.freeze();
+        let config = Arc::new(Config {
+            target_levels: None,
+            ..Config::clone(&frozen.state.config)
+        });
+        frozen.state = Arc::new(State {
+            config,
+            ..State::clone(&frozen.state)
+        });
+        let child = frozen.into_child();
+        child.update_levels(|v| (v & DISABLED) | level.mask_from());
+        child
     }
 
     /// Enables `level` and everything more severe; disables the rest.

@@ -8,6 +8,7 @@
 //! | `mod.rs` | the handle: `new`, the level methods, entries with metadata or an error, `raw`, `child`, `with_prefix` |
 //! | `state.rs` | what a logger holds ([`Inner`], its config and swapped state) and [`Frozen`], a logger at one moment |
 //! | `levels.rs` | which entries get through: level mask, `set_level` and friends, mutes |
+//! | `level_control.rs` | [`LevelControl`]: levels that change while the program runs |
 //! | `attached.rs` | transports and plugins by id, `flush` |
 //! | `builder.rs` | [`LogLayerBuilder`]: builds a **logger** |
 //! | `log_builder.rs` | [`LogBuilder`], [`RawEntry`], [`OnlyOptions`]: build **one entry** |
@@ -24,12 +25,14 @@ use serde::Serialize;
 
 mod attached;
 mod builder;
+mod level_control;
 mod levels;
 mod log_builder;
 mod state;
 
 pub use self::attached::DuplicatePluginError;
 pub use self::builder::LogLayerBuilder;
+pub use self::level_control::LevelControl;
 pub(crate) use self::levels::{any_logger_enables, MUTE_CONTEXT, MUTE_METADATA};
 pub use self::log_builder::{LogBuilder, OnlyOptions, RawEntry};
 use self::state::Config;

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 
-use super::levels::levels_allow;
+use super::levels::{levels_allow, TargetLevels};
 use super::LogLayer;
 use crate::context::Context;
 use crate::entry::Shape;
@@ -21,7 +21,7 @@ use crate::error::{ErrorInfo, ErrorSerializer};
 use crate::fields::FieldList;
 use crate::plugin::Plugin;
 use crate::transport::Transport;
-use crate::{Directives, Level};
+use crate::Level;
 
 /// The logger behind a [`LogLayer`] handle (and behind the default logger).
 pub(crate) struct Inner {
@@ -40,8 +40,9 @@ pub(crate) struct Config {
     pub(crate) shape: Shape,
     pub(crate) error_serializer: Option<Arc<ErrorSerializer>>,
     pub(crate) copy_msg_on_only_error: bool,
-    /// Per-target levels; `None` when only the level mask applies.
-    pub(crate) directives: Option<Arc<Directives>>,
+    /// Per-target levels (fixed or from a `LevelControl`); `None` when only
+    /// the level mask applies.
+    pub(crate) target_levels: Option<TargetLevels>,
     pub(crate) prefix: Option<Arc<str>>,
 }
 
@@ -110,13 +111,7 @@ impl Frozen {
     /// logger had when frozen.
     #[inline]
     pub(crate) fn is_enabled_for(&self, level: Level, target: &str) -> bool {
-        levels_allow(self.levels, level)
-            && self
-                .state
-                .config
-                .directives
-                .as_ref()
-                .is_none_or(|d| d.enabled(Some(target), level))
+        levels_allow(self.levels, level) && self.state.config.target_allows(Some(target), level)
     }
 
     /// Whether a plugin would see context added to the child.
