@@ -1,13 +1,14 @@
 //! [`RequestLoggerLayer`]: the middleware's options (the completion message,
-//! the request id's header, whether to start traces) and the tower `Layer` that wraps a service with
-//! them.
+//! the request id's header, whether to start traces, the level header) and
+//! the tower `Layer` that wraps a service with them.
 
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
-use http::header::HeaderName;
+use http::header::{HeaderMap, HeaderName};
 
+use super::level_header::LevelHeader;
 use super::request_id::X_REQUEST_ID;
 use super::RequestLogger;
 use crate::LogLayer;
@@ -21,6 +22,8 @@ pub(super) struct Config {
     pub(super) header: HeaderName,
     /// Start a new trace when no valid `traceparent` came in.
     pub(super) start_trace: bool,
+    /// The header a request may choose its level with (off when `None`).
+    pub(super) level_header: Option<LevelHeader>,
 }
 
 /// A tower [`Layer`](tower_layer::Layer) that gives every HTTP request its
@@ -48,6 +51,10 @@ impl fmt::Debug for RequestLoggerLayer {
             .field("completion", &self.config.completion)
             .field("request_id_header", &self.config.header)
             .field("start_trace", &self.config.start_trace)
+            .field(
+                "level_header",
+                &self.config.level_header.as_ref().map(|h| &h.name),
+            )
             .finish()
     }
 }
@@ -72,6 +79,7 @@ impl RequestLoggerLayer {
                 completion: Some(Cow::Borrowed("request completed")),
                 header: X_REQUEST_ID,
                 start_trace: true,
+                level_header: None,
             }),
         }
     }
@@ -208,6 +216,91 @@ impl RequestLoggerLayer {
     /// ```
     pub fn start_trace(mut self, enabled: bool) -> Self {
         self.config_mut().start_trace = enabled;
+        self
+    }
+    /// Lets one request log at a level of its own: a request that carries
+    /// the header `name` with a level word (`x-log-level: debug`; `trace` …
+    /// `fatal`, any case) and for which `authorize(&headers)` returns `true`
+    /// gets a request logger at that level, whatever the base logger's
+    /// levels, [`Directives`](crate::Directives) or
+    /// [`LevelControl`](crate::LevelControl) say. Everything under that
+    /// logger follows it: nested functions, [`loglayer::spawn`](crate::spawn)ed
+    /// children, the completion entry. Every other request keeps the normal
+    /// levels. Off unless called.
+    ///
+    /// The request's entries carry `log_level` (the forced level's name) in
+    /// their context, so a reader knows why this request is chatty.
+    ///
+    /// The header is ignored — the request logs with the normal levels —
+    /// when `authorize` says no (or panics), when the value is not a level
+    /// word, or when the header is repeated; the request's logger then logs
+    /// `log level header ignored` **at debug level** with the header's name
+    /// and the reason, so a refusal is visible only where debug lines
+    /// already are. `authorize` runs only for requests that carry the
+    /// header: check a token, a client certificate's identity put in a
+    /// header by your proxy, or an internal network marker. Anyone who can
+    /// pass it can make this service write more; keep it as strict as an
+    /// admin endpoint.
+    ///
+    /// A transport given a level of its own (`JsonTransport::with_level`)
+    /// still drops what is below it.
+    ///
+    /// ```
+    /// use std::convert::Infallible;
+    /// use loglayer::{tower::RequestLoggerLayer, transport::CaptureTransport, Level, LogLayer};
+    /// use tower_layer::Layer;
+    /// use tower_service::Service;
+    ///
+    /// # #[derive(Clone)] struct Handler;
+    /// # impl Service<http::Request<String>> for Handler {
+    /// #     type Response = http::Response<String>;
+    /// #     type Error = Infallible;
+    /// #     type Future = std::future::Ready<Result<Self::Response, Infallible>>;
+    /// #     fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Infallible>> { std::task::Poll::Ready(Ok(())) }
+    /// #     fn call(&mut self, _: http::Request<String>) -> Self::Future {
+    /// #         loglayer::debug!("cache miss");
+    /// #         std::future::ready(Ok(http::Response::new(String::new())))
+    /// #     }
+    /// # }
+    /// // The handler logs `loglayer::debug!("cache miss")`.
+    /// let capture = CaptureTransport::new();
+    /// let base = LogLayer::builder().transport(capture.clone()).level(Level::Info).build();
+    /// let mut svc = RequestLoggerLayer::new(base)
+    ///     .level_header(http::HeaderName::from_static("x-log-level"), |headers| {
+    ///         headers.get("x-debug-token").is_some_and(|t| t == "s3cret")
+    ///     })
+    ///     .layer(Handler);
+    ///
+    /// let plain = http::Request::get("/").body(String::new()).unwrap();
+    /// futures::executor::block_on(svc.call(plain)).unwrap();
+    /// assert_eq!(capture.messages(), ["request completed"]);
+    ///
+    /// capture.clear();
+    /// let forced = http::Request::get("/")
+    ///     .header("x-log-level", "debug")
+    ///     .header("x-debug-token", "s3cret")
+    ///     .body(String::new())
+    ///     .unwrap();
+    /// futures::executor::block_on(svc.call(forced)).unwrap();
+    /// assert_eq!(capture.messages(), ["cache miss", "request completed"]);
+    /// assert_eq!(capture.entries()[0]["log_level"], "debug");
+    ///
+    /// capture.clear();
+    /// let refused = http::Request::get("/")
+    ///     .header("x-log-level", "debug")
+    ///     .body(String::new())
+    ///     .unwrap();
+    /// futures::executor::block_on(svc.call(refused)).unwrap();
+    /// assert_eq!(capture.messages(), ["request completed"]);
+    /// ```
+    pub fn level_header<F>(mut self, name: HeaderName, authorize: F) -> Self
+    where
+        F: Fn(&HeaderMap) -> bool + Send + Sync + 'static,
+    {
+        self.config_mut().level_header = Some(LevelHeader {
+            name,
+            authorize: Arc::new(authorize),
+        });
         self
     }
 }

@@ -145,11 +145,21 @@
 //!
 //! The request's logger is also put in the request's extensions, for handlers
 //! that want it as a value (with axum: `Extension<LogLayer>`).
+//!
+//! # Debugging one request
+//!
+//! [`level_header`](RequestLoggerLayer::level_header) lets an authorised
+//! request choose its own level with a header (`x-log-level: debug`): that
+//! request, and everything under its logger, logs at that level with
+//! `log_level` in its context, while every other request keeps the normal
+//! levels. To change the levels of the whole service while it runs, build the
+//! base logger with a [`LevelControl`](crate::LevelControl).
 
 mod body;
 mod completion;
 mod future;
 mod layer;
+mod level_header;
 mod random;
 mod request_id;
 mod service;

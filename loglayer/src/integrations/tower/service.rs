@@ -9,11 +9,12 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 
 use super::completion;
 use super::future::Pending;
 use super::layer::Config;
+use super::level_header::{Requested, LOG_LEVEL_KEY};
 use super::request_id::{generate_request_id, incoming_request_id};
 use super::trace::insert_trace_keys;
 use super::{ResponseBody, ResponseFuture};
@@ -93,8 +94,23 @@ where
         context.insert("method".into(), req.method().as_str().into());
         context.insert("path".into(), req.uri().path().into());
         insert_trace_keys(headers, self.config.start_trace, &mut context);
-        let logger = self.logger.child();
+        let requested = match &self.config.level_header {
+            Some(h) => h.read(headers),
+            None => Requested::Absent,
+        };
+        let logger = match requested {
+            Requested::Forced(level) => {
+                context.insert(LOG_LEVEL_KEY.into(), level.as_str().into());
+                self.logger.child_at_level(level)
+            }
+            Requested::Absent | Requested::Refused(_) => self.logger.child(),
+        };
         logger.with_context(Value::Object(context));
+        if let (Requested::Refused(reason), Some(h)) = (requested, &self.config.level_header) {
+            logger
+                .with_metadata(json!({ "header": h.name.as_str(), "reason": reason }))
+                .debug("log level header ignored");
+        }
 
         req.headers_mut()
             .insert(self.config.header.clone(), request_id.clone());
