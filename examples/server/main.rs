@@ -6,6 +6,7 @@
 //! cargo run --example server                       # ephemeral port, printed first
 //! PORT=3000 cargo run --example server             # a fixed port
 //! LOGLAYER_FORMAT=json cargo run --example server  # JSON lines instead of the console format
+//! ADMIN_TOKEN=s3cret cargo run --example server    # with the admin routes and the level header
 //! ```
 //!
 //! Then, from another terminal (with the printed port):
@@ -17,11 +18,27 @@
 //! curl -X POST http://127.0.0.1:3000/checkout/42               # 500, error chain
 //! ```
 //!
-//! The routes are in `app.rs`; `tests/server.rs` runs the same app.
+//! With `ADMIN_TOKEN` set, change the levels while it runs (`admin.rs`):
+//!
+//! ```text
+//! curl -H 'authorization: Bearer s3cret' http://127.0.0.1:3000/admin/levels
+//! curl -X PUT -H 'authorization: Bearer s3cret' --data 'debug' \
+//!      'http://127.0.0.1:3000/admin/levels?for=10m'               # debug for 10 minutes
+//! curl -X DELETE -H 'authorization: Bearer s3cret' http://127.0.0.1:3000/admin/levels/override
+//! curl -H 'x-log-level: debug' -H 'x-debug-token: s3cret' \
+//!      http://127.0.0.1:3000/orders/42                            # this request alone at debug
+//! ```
+//!
+//! The routes are in `app.rs` and `admin.rs`; `tests/server.rs` runs the same
+//! app.
 
+mod admin;
 mod app;
 
 use std::process::ExitCode;
+
+use loglayer::transport::{ConsoleTransport, JsonTransport};
+use loglayer::{LevelControl, LogLayer};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -51,10 +68,22 @@ async fn main() -> ExitCode {
     }
 
     // The console format on stdout (JSON lines with LOGLAYER_FORMAT=json), at
-    // the level in LOGLAYER_LEVEL. Each request gets a child of it.
-    let base = loglayer::from_env();
+    // the levels in LOGLAYER_LEVEL — held by a LevelControl, so that the admin
+    // routes can change them. Each request gets a child of it.
+    let levels = LevelControl::from_env();
+    let base = base_logger(levels.clone());
+    let admin = match std::env::var("ADMIN_TOKEN") {
+        Ok(token) if !token.trim().is_empty() => Some(admin::Admin {
+            levels,
+            token: token.trim().to_owned(),
+        }),
+        _ => {
+            println!("admin routes off: set ADMIN_TOKEN to turn them on");
+            None
+        }
+    };
 
-    let served = axum::serve(listener, app::app(base.clone()))
+    let served = axum::serve(listener, app::app(base.clone(), admin))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })
@@ -66,5 +95,17 @@ async fn main() -> ExitCode {
             eprintln!("server error: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `loglayer::from_env()`'s logger (the format from `LOGLAYER_FORMAT`), with
+/// its levels from `levels` instead of fixed ones.
+fn base_logger(levels: LevelControl) -> LogLayer {
+    let builder = LogLayer::builder().level_control(levels);
+    match std::env::var("LOGLAYER_FORMAT") {
+        Ok(f) if f.trim().eq_ignore_ascii_case("json") => {
+            builder.transport(JsonTransport::stdout()).build()
+        }
+        _ => builder.transport(ConsoleTransport::stdout()).build(),
     }
 }
