@@ -131,27 +131,21 @@ impl Plugin for Bomb {
     fn id(&self) -> &str {
         self.0
     }
-    fn on_context_called(
-        &self,
-        c: serde_json::Map<String, serde_json::Value>,
-    ) -> Option<serde_json::Map<String, serde_json::Value>> {
+    fn on_context_called(&self, c: loglayer::value::Fields) -> Option<loglayer::value::Fields> {
         assert_ne!(self.0, "context", "bomb");
         Some(c)
     }
-    fn on_metadata_called(
-        &self,
-        m: serde_json::Map<String, serde_json::Value>,
-    ) -> Option<serde_json::Map<String, serde_json::Value>> {
+    fn on_metadata_called(&self, m: loglayer::value::Fields) -> Option<loglayer::value::Fields> {
         assert_ne!(self.0, "metadata", "bomb");
         Some(m)
     }
-    fn on_before_data_out(&self, _: Level, _: &mut LogData) {
+    fn on_before_data_out(&self, _: Level, _: &mut LogData<'_>) {
         assert_ne!(self.0, "data", "bomb");
     }
     fn on_before_message_out(&self, _: Level, _: &mut String) {
         assert_ne!(self.0, "message", "bomb");
     }
-    fn transform_log_level(&self, _: Level, _: &LogData, _: &str) -> Option<Level> {
+    fn transform_log_level(&self, _: Level, _: &LogData<'_>, _: &str) -> Option<Level> {
         assert_ne!(self.0, "level", "bomb");
         None
     }

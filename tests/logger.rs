@@ -416,9 +416,9 @@ impl Plugin for Tag {
     fn id(&self) -> &str {
         self.0
     }
-    fn on_before_data_out(&self, _: Level, data: &mut LogData) {
-        let seen = data.metadata.len();
-        data.metadata.insert(self.0.to_owned(), json!(seen));
+    fn on_before_data_out(&self, _: Level, data: &mut LogData<'_>) {
+        let seen = data.metadata().len();
+        data.metadata_mut().insert(self.0, seen);
     }
 }
 

@@ -24,21 +24,21 @@ impl Plugin for Recorder {
     fn id(&self) -> &str {
         self.name
     }
-    fn on_context_called(&self, c: Map<String, Value>) -> Option<Map<String, Value>> {
+    fn on_context_called(&self, c: loglayer::value::Fields) -> Option<loglayer::value::Fields> {
         self.note("context");
         Some(c)
     }
-    fn on_metadata_called(&self, m: Map<String, Value>) -> Option<Map<String, Value>> {
+    fn on_metadata_called(&self, m: loglayer::value::Fields) -> Option<loglayer::value::Fields> {
         self.note("metadata");
         Some(m)
     }
-    fn on_before_data_out(&self, _: Level, _: &mut LogData) {
+    fn on_before_data_out(&self, _: Level, _: &mut LogData<'_>) {
         self.note("data");
     }
     fn on_before_message_out(&self, _: Level, _: &mut String) {
         self.note("message");
     }
-    fn transform_log_level(&self, _: Level, _: &LogData, _: &str) -> Option<Level> {
+    fn transform_log_level(&self, _: Level, _: &LogData<'_>, _: &str) -> Option<Level> {
         self.note("level");
         None
     }
@@ -88,33 +88,34 @@ fn hooks_run_in_registration_order_and_lifecycle_order() {
 
 struct Hooks;
 impl Plugin for Hooks {
-    fn on_context_called(&self, c: Map<String, Value>) -> Option<Map<String, Value>> {
+    fn on_context_called(&self, c: loglayer::value::Fields) -> Option<loglayer::value::Fields> {
         if c.contains_key("ignored") {
             None
         } else {
             Some(c)
         }
     }
-    fn on_metadata_called(&self, m: Map<String, Value>) -> Option<Map<String, Value>> {
+    fn on_metadata_called(&self, m: loglayer::value::Fields) -> Option<loglayer::value::Fields> {
         if m.contains_key("drop_me") {
             None
         } else {
             Some(m)
         }
     }
-    fn on_before_data_out(&self, _: Level, data: &mut LogData) {
-        if let Some(v) = data.metadata.get_mut("password") {
-            *v = json!("[REDACTED]");
+    fn on_before_data_out(&self, _: Level, data: &mut LogData<'_>) {
+        if data.metadata().contains_key("password") {
+            data.metadata_mut().insert("password", "[REDACTED]");
         }
-        if let Some(err) = data.error.as_mut() {
-            err["message"] = json!("[REDACTED]");
+        if let Some(err) = data.error_mut() {
+            err.insert("message", "[REDACTED]");
         }
     }
     fn on_before_message_out(&self, _: Level, message: &mut String) {
         message.push_str(" (checked)");
     }
-    fn transform_log_level(&self, level: Level, data: &LogData, _: &str) -> Option<Level> {
-        (data.metadata.get("escalate") == Some(&json!(true)) && level < Level::Error)
+    fn transform_log_level(&self, level: Level, data: &LogData<'_>, _: &str) -> Option<Level> {
+        (data.metadata().get("escalate").and_then(|v| v.as_bool()) == Some(true)
+            && level < Level::Error)
             .then_some(Level::Error)
     }
     fn should_send_to_logger(&self, transport_id: &str, entry: &Entry<'_>) -> bool {

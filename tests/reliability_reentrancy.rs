@@ -22,7 +22,7 @@ use loglayer::plugin::{LogData, Plugin};
 use loglayer::transport::{CaptureTransport, JsonTransport, Transport};
 use loglayer::{lazy, Entry, Level, LogLayer};
 use serde::{Serialize, Serializer};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 /// Runs `body` on its own thread; panics with "hung" if it does not finish
 /// within 20 s, and re-raises its panic if it panicked.
@@ -78,7 +78,7 @@ impl Plugin for LoggingPlugin {
     fn id(&self) -> &str {
         "logging-plugin"
     }
-    fn on_context_called(&self, c: Map<String, Value>) -> Option<Map<String, Value>> {
+    fn on_context_called(&self, c: loglayer::value::Fields) -> Option<loglayer::value::Fields> {
         // Logging here is fine, but `with_context` here would recurse into
         // this very hook without end (by design of the hook), so only log.
         self.calls.fetch_add(1, Ordering::SeqCst);
@@ -87,17 +87,17 @@ impl Plugin for LoggingPlugin {
         }
         Some(c)
     }
-    fn on_metadata_called(&self, m: Map<String, Value>) -> Option<Map<String, Value>> {
+    fn on_metadata_called(&self, m: loglayer::value::Fields) -> Option<loglayer::value::Fields> {
         self.relog("on_metadata_called");
         Some(m)
     }
-    fn on_before_data_out(&self, _: Level, _: &mut LogData) {
+    fn on_before_data_out(&self, _: Level, _: &mut LogData<'_>) {
         self.relog("on_before_data_out");
     }
     fn on_before_message_out(&self, _: Level, _: &mut String) {
         self.relog("on_before_message_out");
     }
-    fn transform_log_level(&self, _: Level, _: &LogData, _: &str) -> Option<Level> {
+    fn transform_log_level(&self, _: Level, _: &LogData<'_>, _: &str) -> Option<Level> {
         self.relog("transform_log_level");
         None
     }

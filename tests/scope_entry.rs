@@ -10,7 +10,7 @@ use std::task::{Context, Poll, Waker};
 use loglayer::plugin::Plugin;
 use loglayer::transport::CaptureTransport;
 use loglayer::{with_logger, Level, LogLayer};
-use serde_json::{json, Map, Value};
+use serde_json::json;
 
 fn capture_logger() -> (CaptureTransport, LogLayer) {
     let capture = CaptureTransport::new();
@@ -107,7 +107,10 @@ impl Plugin for Watcher {
     fn id(&self) -> &str {
         "watcher"
     }
-    fn on_context_called(&self, context: Map<String, Value>) -> Option<Map<String, Value>> {
+    fn on_context_called(
+        &self,
+        context: loglayer::value::Fields,
+    ) -> Option<loglayer::value::Fields> {
         self.saw_scope
             .lock()
             .unwrap()

@@ -1,7 +1,7 @@
 //! The context a logger carries, and the **one merge rule** for it.
 //!
 //! A [`Context`] is the logger's static fields (rendered to JSON once, see
-//! [`crate::fields`]) plus its [lazy values](crate::lazy), which are computed
+//! [`crate::value`]) plus its [lazy values](crate::lazy), which are computed
 //! again for every entry. Every addition goes through [`merge`], so the two
 //! invariants live here and nowhere else:
 //!
@@ -26,17 +26,17 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::entry::is_fixed_key;
-use crate::fields::{FieldList, Fnv, SMALL};
 use crate::json;
 use crate::lazy::Lazy;
 use crate::pipeline::catch;
+use crate::value::{Fields, Fnv, SMALL};
 use crate::LogLayer;
 
 /// A context: fields plus what makes an entry cheap — the flattened JSON
 /// fragment rendered once, and a key index to detect metadata overrides.
 #[derive(Default)]
 pub(crate) struct Context {
-    pub(crate) fields: FieldList,
+    pub(crate) fields: Fields,
     /// `"k":v,"k2":v2` — the fields as they appear flattened in a line.
     pub(crate) rendered: Vec<u8>,
     index: HashMap<Box<str>, (), BuildHasherDefault<Fnv>>,
@@ -51,21 +51,18 @@ pub(crate) struct Context {
 
 impl Context {
     /// A context of plain fields (no lazy values).
-    pub(crate) fn new(fields: FieldList) -> Self {
-        // Each field renders as `"key":value,` with a few bytes of quoting.
-        let size: usize = fields
-            .iter_bytes()
-            .map(|(k, v)| k.len() + v.len() + 4)
-            .sum();
-        let mut rendered = Vec::with_capacity(size + 16);
+    pub(crate) fn new(fields: Fields) -> Self {
+        // Each field renders as `"key":value,`; numbers and strings take
+        // about as many bytes as their encoding.
+        let mut rendered = Vec::with_capacity(fields.byte_len() + 4 * fields.len() + 16);
         let mut index = HashMap::default();
-        for (i, (k, v)) in fields.iter().enumerate() {
+        for (i, (k, v)) in fields.iter_encoded().enumerate() {
             if i > 0 {
                 rendered.push(b',');
             }
             json::write_str(&mut rendered, k);
             rendered.push(b':');
-            rendered.extend_from_slice(v.as_bytes());
+            crate::value::write_json(&mut rendered, v);
             if fields.len() > SMALL {
                 index.insert(k.into(), ());
             }
@@ -88,7 +85,7 @@ impl Context {
     pub(crate) fn merged(
         &self,
         room: (usize, usize),
-        add: impl FnOnce(&mut FieldList),
+        add: impl FnOnce(&mut Fields),
         lazies: Vec<(String, Lazy)>,
     ) -> Context {
         let mut fields = self.fields.clone_with_room(room.0, room.1);
@@ -104,7 +101,7 @@ impl Context {
     /// lazy).
     pub(crate) fn without(&self, dropped: impl Fn(&str) -> bool) -> Context {
         let mut fields = self.fields.clone();
-        fields.retain(|k| !dropped(k));
+        fields.retain(|k, _| !dropped(k));
         let lazies = self
             .lazies
             .iter()
@@ -126,7 +123,7 @@ impl Context {
             (self.lazies.len(), bytes),
             |fields| {
                 for (k, l) in &self.lazies {
-                    fields.push_with(k, |buf| l.write_json(buf));
+                    fields.push_with(k, |buf| l.encode(buf));
                 }
             },
             Vec::new(),
@@ -146,7 +143,7 @@ impl Context {
         if self.fields.len() > SMALL {
             self.index.contains_key(key)
         } else {
-            self.fields.contains(key)
+            self.fields.contains_key(key)
         }
     }
 }
@@ -155,9 +152,9 @@ impl Context {
 /// values `new`. Later keys win, whether plain or lazy, and no key ends up
 /// both in `fields` and in `lazies` (which must hold on entry too).
 pub(crate) fn merge(
-    fields: &mut FieldList,
+    fields: &mut Fields,
     lazies: &mut Vec<(String, Lazy)>,
-    add: impl FnOnce(&mut FieldList),
+    add: impl FnOnce(&mut Fields),
     new: Vec<(String, Lazy)>,
 ) {
     add(fields);
@@ -166,11 +163,11 @@ pub(crate) fn merge(
         // No plain field shared a key with a lazy value, so a lazy key found
         // in `fields` now was written by `add`: the new field wins. A new lazy
         // value wins over an old one of its key.
-        lazies.retain(|(k, _)| !fields.contains(k) && !is_new(k));
+        lazies.retain(|(k, _)| !fields.contains_key(k) && !is_new(k));
     }
     if !new.is_empty() {
         // ... and over a plain field of its key, old or new.
-        fields.retain(|k| !is_new(k));
+        fields.retain(|k, _| !is_new(k));
         lazies.extend(new);
     }
 }
@@ -203,38 +200,38 @@ impl LogLayer {
     /// assert_eq!(capture.entries()[0]["user"], 2);
     /// ```
     pub fn with_context(&self, value: impl Serialize) -> &Self {
-        let (map, lazies) = crate::lazy::to_object_deferring(&value);
-        self.add_context_map(map, lazies);
+        let (fields, lazies) = crate::lazy::fields_deferring(&value);
+        self.add_context_fields(fields, lazies);
         self
     }
 
-    /// Runs plugins' `on_context_called` on `map`, then merges it.
-    pub(crate) fn add_context_map(&self, map: Map<String, Value>, lazies: Vec<(String, Lazy)>) {
+    /// Runs plugins' `on_context_called` on `fields`, then merges them.
+    pub(crate) fn add_context_fields(&self, fields: Fields, lazies: Vec<(String, Lazy)>) {
         let state = self.inner.state.load();
-        let mut map = map;
+        let mut fields = fields;
         for slot in state.plugins.iter().filter(|p| p.enabled) {
             let p = &*slot.plugin;
-            let input = std::mem::take(&mut map);
+            let input = std::mem::take(&mut fields);
             match catch(p, "on_context_called", || p.on_context_called(input)) {
-                Some(Some(m)) => map = m,
+                Some(Some(f)) => fields = f,
                 _ => return,
             }
         }
-        self.store_context(&FieldList::from_map(&map), lazies);
+        self.store_context(&fields, lazies);
     }
 
-    /// Adds already-rendered fields (from the macros) to the context.
-    pub(crate) fn add_context_list(&self, list: &FieldList) {
+    /// Adds already-encoded fields (from the macros) to the context.
+    pub(crate) fn add_context_list(&self, list: &Fields) {
         if self.inner.state.load().has_plugins() {
-            self.add_context_map(list.to_map(), Vec::new());
+            self.add_context_fields(list.clone(), Vec::new());
         } else {
             self.store_context(list, Vec::new());
         }
     }
 
     /// Merges fields and lazy values into the context (plugins already ran).
-    fn store_context(&self, list: &FieldList, lazies: Vec<(String, Lazy)>) {
-        let room = (list.len(), list.text_len());
+    fn store_context(&self, list: &Fields, lazies: Vec<(String, Lazy)>) {
+        let room = (list.len(), list.byte_len());
         self.inner.update(|s| {
             let context = s.context.merged(room, |f| f.extend(list), lazies.clone());
             s.context = Arc::new(context);
@@ -251,9 +248,9 @@ impl LogLayer {
     pub fn get_context(&self) -> Map<String, Value> {
         let context = &self.inner.state.load().context;
         if context.lazies.is_empty() {
-            context.fields.to_map()
+            context.fields.to_json_map()
         } else {
-            context.evaluate().fields.to_map()
+            context.evaluate().fields.to_json_map()
         }
     }
 
@@ -293,7 +290,7 @@ mod tests {
     use super::*;
     use crate::lazy::lazy;
 
-    fn keys(fields: &FieldList, lazies: &[(String, Lazy)]) -> (Vec<String>, Vec<String>) {
+    fn keys(fields: &Fields, lazies: &[(String, Lazy)]) -> (Vec<String>, Vec<String>) {
         (
             fields.iter().map(|(k, _)| k.to_owned()).collect(),
             lazies.iter().map(|(k, _)| k.clone()).collect(),
@@ -302,10 +299,10 @@ mod tests {
 
     #[test]
     fn later_keys_win_and_no_key_is_both_plain_and_lazy() {
-        let (mut fields, mut lazies) = (FieldList::new(), Vec::new());
-        let add_ab = |f: &mut FieldList| {
-            f.push_raw("a", "1");
-            f.push_raw("b", "2");
+        let (mut fields, mut lazies) = (Fields::new(), Vec::new());
+        let add_ab = |f: &mut Fields| {
+            f.push_value("a", &1);
+            f.push_value("b", &2);
         };
         merge(&mut fields, &mut lazies, add_ab, Vec::new());
         // A lazy value replaces a plain field...
@@ -318,7 +315,7 @@ mod tests {
         assert_eq!(keys(&fields, &lazies), (vec!["b".into()], vec!["a".into()]));
         // ... and a plain field a lazy value.
         let c = vec![("c".to_owned(), lazy(|| 5))];
-        merge(&mut fields, &mut lazies, |f| f.push_raw("a", "4"), c);
+        merge(&mut fields, &mut lazies, |f| f.push_value("a", &4), c);
         assert_eq!(
             keys(&fields, &lazies),
             (vec!["b".into(), "a".into()], vec!["c".into()])
@@ -329,16 +326,20 @@ mod tests {
             ..Context::new(fields)
         }
         .evaluate();
-        let pairs: Vec<(&str, &str)> = context.fields.iter().collect();
-        assert_eq!(pairs, [("b", "2"), ("a", "4"), ("c", "5")]);
+        let pairs: Vec<(&str, Option<u64>)> = context
+            .fields
+            .iter()
+            .map(|(k, v)| (k, v.as_u64()))
+            .collect();
+        assert_eq!(pairs, [("b", Some(2)), ("a", Some(4)), ("c", Some(5))]);
         assert!(context.lazies.is_empty());
     }
 
     #[test]
     fn without_drops_plain_and_lazy_keys() {
-        let mut fields = FieldList::new();
-        fields.push_raw("a", "1");
-        fields.push_raw("b", "2");
+        let mut fields = Fields::new();
+        fields.push_value("a", &1);
+        fields.push_value("b", &2);
         let context = Context::new(fields).merged((0, 0), |_| {}, vec![("c".into(), lazy(|| 3))]);
         let left = context.without(|k| k == "a" || k == "c");
         assert_eq!(keys(&left.fields, &left.lazies), (vec!["b".into()], vec![]));

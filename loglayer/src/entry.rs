@@ -29,12 +29,10 @@
 use std::borrow::Cow;
 use std::time::SystemTime;
 
-use serde_json::Value;
-
 use crate::context::Context;
 use crate::error::ErrorInfo;
-use crate::fields::FieldList;
 use crate::json;
+use crate::value::{encode, Fields, Value};
 use crate::Level;
 
 /// Whether `key` is `time`, `level` or `msg`: the keys every line starts
@@ -84,13 +82,13 @@ impl Shape {
 /// [`Entry::for_each_field`]; tests read [`Entry::to_value`].
 ///
 /// ```
-/// use loglayer::{transport::Transport, Entry, LogLayer};
+/// use loglayer::{transport::Transport, value::Value, Entry, LogLayer};
 ///
 /// struct Lines;
 /// impl Transport for Lines {
 ///     fn write(&self, entry: &Entry<'_>) -> std::io::Result<()> {
 ///         assert_eq!(entry.message(), "hello");
-///         assert_eq!(entry.metadata().next(), Some(("user", "7")));
+///         assert_eq!(entry.metadata().next(), Some(("user", Value::U64(7))));
 ///         Ok(())
 ///     }
 /// }
@@ -102,15 +100,17 @@ pub struct Entry<'a> {
     pub(crate) message: &'a str,
     pub(crate) target: Option<&'a str>,
     pub(crate) context: &'a Context,
-    pub(crate) metadata: &'a FieldList,
+    pub(crate) metadata: &'a Fields,
     pub(crate) error: Option<&'a ErrorInfo>,
     pub(crate) shape: &'a Shape,
 }
 
 /// A root-level field of a line.
 enum Out<'a> {
-    Raw(&'a str),
-    Object(Vec<(&'a str, &'a str)>),
+    /// One encoded value.
+    Value(&'a [u8]),
+    /// A nested object of encoded values (context / metadata field names).
+    Object(Vec<(&'a str, &'a [u8])>),
     Error(&'a ErrorInfo),
 }
 
@@ -135,16 +135,26 @@ impl<'a> Entry<'a> {
         self.target
     }
 
-    /// The logger's context as `(key, JSON text)` pairs, in insertion order
+    /// The logger's context as `(key, value)` pairs, in insertion order
     /// (empty while the context is muted).
-    pub fn context(&self) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+    pub fn context(&self) -> impl Iterator<Item = (&'a str, Value<'a>)> + 'a {
         self.context.fields.iter()
     }
 
-    /// This entry's metadata as `(key, JSON text)` pairs (empty while
-    /// metadata is muted).
-    pub fn metadata(&self) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+    /// This entry's metadata as `(key, value)` pairs (empty while metadata
+    /// is muted).
+    pub fn metadata(&self) -> impl Iterator<Item = (&'a str, Value<'a>)> + 'a {
         self.metadata.iter()
+    }
+
+    /// The logger's context as [`Fields`].
+    pub fn context_fields(&self) -> &'a Fields {
+        &self.context.fields
+    }
+
+    /// This entry's metadata as [`Fields`].
+    pub fn metadata_fields(&self) -> &'a Fields {
+        self.metadata
     }
 
     /// The attached error, if any.
@@ -165,8 +175,8 @@ impl<'a> Entry<'a> {
             return false;
         }
         self.metadata
-            .iter_bytes()
-            .all(|(k, _)| !self.shape.is_reserved(k) && !self.context.contains(k))
+            .keys()
+            .all(|k| !self.shape.is_reserved(k) && !self.context.contains(k))
     }
 
     /// Root fields after `time`/`level`/`msg`, in output order, with the
@@ -174,29 +184,29 @@ impl<'a> Entry<'a> {
     fn plan(&self) -> Vec<(Cow<'a, str>, Out<'a>)> {
         let shape = self.shape;
         let mut out: Vec<(Cow<'a, str>, Out<'a>)> = Vec::new();
-        let ctx = self.context.fields.iter();
+        let ctx = self.context.fields.iter_encoded();
         let meta = self.metadata;
         // Metadata keys, hashed when there are many (no quadratic scan).
         let meta_set: Option<std::collections::HashSet<&str>> =
-            (meta.len() > 8).then(|| meta.iter().map(|(k, _)| k).collect());
+            (meta.len() > 8).then(|| meta.keys().collect());
         let in_meta = |k: &str| match &meta_set {
             Some(set) => set.contains(k),
-            None => meta.contains(k),
+            None => meta.contains_key(k),
         };
         let same_name =
             shape.context_field.is_some() && shape.context_field == shape.metadata_field;
         match (&shape.context_field, &shape.metadata_field) {
             (None, None) => {
                 for (k, v) in ctx.filter(|(k, _)| !in_meta(k)) {
-                    out.push((Cow::Borrowed(k), Out::Raw(v)));
+                    out.push((Cow::Borrowed(k), Out::Value(v)));
                 }
-                for (k, v) in meta.iter() {
-                    out.push((Cow::Borrowed(k), Out::Raw(v)));
+                for (k, v) in meta.iter_encoded() {
+                    out.push((Cow::Borrowed(k), Out::Value(v)));
                 }
             }
             (Some(cname), _) if same_name => {
-                let mut obj: Vec<(&str, &str)> = ctx.filter(|(k, _)| !in_meta(k)).collect();
-                obj.extend(meta.iter());
+                let mut obj: Vec<(&str, &[u8])> = ctx.filter(|(k, _)| !in_meta(k)).collect();
+                obj.extend(meta.iter_encoded());
                 if !obj.is_empty() {
                     out.push((Cow::Borrowed(cname.as_str()), Out::Object(obj)));
                 }
@@ -207,17 +217,20 @@ impl<'a> Entry<'a> {
                         out.push((Cow::Borrowed(name.as_str()), Out::Object(ctx.collect())));
                     }
                     Some(_) => {}
-                    None => out.extend(ctx.map(|(k, v)| (Cow::Borrowed(k), Out::Raw(v)))),
+                    None => out.extend(ctx.map(|(k, v)| (Cow::Borrowed(k), Out::Value(v)))),
                 }
                 match mfield {
                     Some(name) if !meta.is_empty() => {
                         out.push((
                             Cow::Borrowed(name.as_str()),
-                            Out::Object(meta.iter().collect()),
+                            Out::Object(meta.iter_encoded().collect()),
                         ));
                     }
                     Some(_) => {}
-                    None => out.extend(meta.iter().map(|(k, v)| (Cow::Borrowed(k), Out::Raw(v)))),
+                    None => out.extend(
+                        meta.iter_encoded()
+                            .map(|(k, v)| (Cow::Borrowed(k), Out::Value(v))),
+                    ),
                 }
             }
         }
@@ -274,11 +287,11 @@ impl<'a> Entry<'a> {
                 out.push(b',');
                 out.extend_from_slice(&self.context.rendered);
             }
-            for (k, v) in self.metadata.iter_bytes() {
+            for (k, v) in self.metadata.iter_encoded() {
                 out.push(b',');
                 json::write_str(out, k);
                 out.push(b':');
-                out.extend_from_slice(v);
+                crate::value::write_json(out, v);
             }
             if let Some(err) = self.error {
                 out.push(b',');
@@ -298,9 +311,10 @@ impl<'a> Entry<'a> {
     }
 
     /// Calls `f` with each root field after `time`, `level` and `msg`, as
-    /// `(key, JSON text)`, in output order — exactly the fields
-    /// [`write_json`](Entry::write_json) writes. Nested objects and the error
-    /// arrive rendered as JSON text.
+    /// `(key, value)`, in output order — exactly the fields
+    /// [`write_json`](Entry::write_json) writes, with the same keys (nested
+    /// under the context / metadata field names when set, renamed on a
+    /// collision). The error arrives as a map.
     ///
     /// ```
     /// # use loglayer::{transport::Transport, Entry, LogLayer};
@@ -308,8 +322,8 @@ impl<'a> Entry<'a> {
     /// impl Transport for Keys {
     ///     fn write(&self, entry: &Entry<'_>) -> std::io::Result<()> {
     ///         let mut keys = Vec::new();
-    ///         entry.for_each_field(|k, _| keys.push(k.to_owned()));
-    ///         assert_eq!(keys, ["a", "b"]);
+    ///         entry.for_each_field(|k, v| keys.push((k.to_owned(), v.as_u64())));
+    ///         assert_eq!(keys, [("a".to_owned(), Some(1)), ("b".to_owned(), Some(2))]);
     ///         Ok(())
     ///     }
     /// }
@@ -317,31 +331,47 @@ impl<'a> Entry<'a> {
     /// log.with_context(serde_json::json!({"a": 1}));
     /// log.with_metadata(serde_json::json!({"b": 2})).info("x");
     /// ```
-    pub fn for_each_field(&self, mut f: impl FnMut(&str, &str)) {
+    pub fn for_each_field(&self, mut f: impl FnMut(&str, Value<'_>)) {
         let mut buf = Vec::new();
         for (k, v) in self.plan() {
             match v {
-                Out::Raw(text) => f(&k, text),
-                other => {
+                Out::Value(bytes) => f(&k, Value::decode(bytes).0),
+                Out::Object(pairs) => {
                     buf.clear();
-                    write_out(&mut buf, &other);
-                    f(&k, std::str::from_utf8(&buf).unwrap_or("null"));
+                    let body = encode::open(&mut buf, encode::MAP);
+                    for (k, v) in pairs {
+                        encode::key(&mut buf, k);
+                        buf.extend_from_slice(v);
+                    }
+                    encode::close(&mut buf, body);
+                    f(&k, Value::decode(&buf).0);
+                }
+                Out::Error(err) => {
+                    let (fields, scalar) = err.to_fields();
+                    match fields.get("value").filter(|_| scalar) {
+                        Some(v) => f(&k, v),
+                        None => {
+                            buf.clear();
+                            encode::value(&mut buf, &fields);
+                            f(&k, Value::decode(&buf).0);
+                        }
+                    }
                 }
             }
         }
     }
 
     /// This entry as the JSON value [`write_json`](Entry::write_json) writes.
-    pub fn to_value(&self) -> Value {
+    pub fn to_value(&self) -> serde_json::Value {
         let mut buf = Vec::with_capacity(256);
         self.write_json(&mut buf);
-        serde_json::from_slice(&buf).unwrap_or(Value::Null)
+        serde_json::from_slice(&buf).unwrap_or(serde_json::Value::Null)
     }
 }
 
 fn write_out(out: &mut Vec<u8>, v: &Out<'_>) {
     match v {
-        Out::Raw(text) => out.extend_from_slice(text.as_bytes()),
+        Out::Value(bytes) => crate::value::write_json(out, bytes),
         Out::Error(err) => err.write_json(out),
         Out::Object(pairs) => {
             out.push(b'{');
@@ -351,7 +381,7 @@ fn write_out(out: &mut Vec<u8>, v: &Out<'_>) {
                 }
                 json::write_str(out, k);
                 out.push(b':');
-                out.extend_from_slice(v.as_bytes());
+                crate::value::write_json(out, v);
             }
             out.push(b'}');
         }

@@ -7,6 +7,7 @@ use std::fmt;
 use serde_json::Value;
 
 use crate::json;
+use crate::value::{encode, Fields, Value as Typed};
 
 /// Anything that can be attached to an entry as an error.
 ///
@@ -72,9 +73,10 @@ const MAX_SOURCES: usize = 64;
 pub struct ErrorInfo {
     pub(crate) message: String,
     pub(crate) sources: Vec<String>,
-    /// Set when a custom serializer is configured: written instead of the
-    /// default `{"message", "sources"}` object.
-    pub(crate) custom: Option<Value>,
+    /// Set when a custom serializer is configured (or a plugin edited the
+    /// error): the encoded value written instead of the default
+    /// `{"message", "sources"}` object.
+    pub(crate) custom: Option<Vec<u8>>,
 }
 
 impl ErrorInfo {
@@ -90,7 +92,12 @@ impl ErrorInfo {
             next = src.source();
         }
         let custom = serializer
-            .and_then(|s| std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| s(err))).ok());
+            .and_then(|s| std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| s(err))).ok())
+            .map(|v| {
+                let mut buf = Vec::new();
+                encode::value(&mut buf, &v);
+                buf
+            });
         ErrorInfo {
             message,
             sources,
@@ -98,27 +105,58 @@ impl ErrorInfo {
         }
     }
 
-    /// Rebuilds the info from a value a plugin may have edited: the value is
-    /// written as it is; `message`/`sources` are read back from it.
-    pub(crate) fn from_value(value: Value) -> Self {
-        let message = value
+    /// The error as fields, for plugins: `message` and `sources`, or the
+    /// fields of a custom serializer's object (a custom value that is not an
+    /// object is the one field `value`; the flag says so).
+    pub(crate) fn to_fields(&self) -> (Fields, bool) {
+        let mut fields = Fields::new();
+        match &self.custom {
+            Some(bytes) => match Typed::decode(bytes).0 {
+                Typed::Map(map) => {
+                    for (k, v) in map.encoded() {
+                        fields.push_encoded(k, v);
+                    }
+                }
+                _ => {
+                    fields.push_encoded("value", bytes);
+                    return (fields, true);
+                }
+            },
+            None => {
+                fields.push_value("message", &self.message);
+                fields.push_value("sources", &self.sources);
+            }
+        }
+        (fields, false)
+    }
+
+    /// Rebuilds the info from fields a plugin may have edited (see
+    /// [`to_fields`](Self::to_fields)): they are written as they are;
+    /// `message`/`sources` are read back from them.
+    pub(crate) fn from_fields(fields: &Fields, scalar: bool) -> Self {
+        let message = fields
             .get("message")
-            .and_then(Value::as_str)
+            .and_then(|v| v.as_str())
             .unwrap_or_default()
             .to_owned();
-        let sources = value
+        let sources = fields
             .get("sources")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
+            .and_then(|v| v.as_list())
+            .map(|l| {
+                l.iter()
                     .filter_map(|s| s.as_str().map(str::to_owned))
                     .collect()
             })
             .unwrap_or_default();
+        let mut custom = Vec::new();
+        match fields.get("value") {
+            Some(v) if scalar && fields.len() == 1 => encode::value(&mut custom, &v),
+            _ => encode::value(&mut custom, fields),
+        }
         ErrorInfo {
             message,
             sources,
-            custom: Some(value),
+            custom: Some(custom),
         }
     }
 
@@ -144,7 +182,7 @@ impl ErrorInfo {
     /// Appends the JSON value of this error.
     pub(crate) fn write_json(&self, out: &mut Vec<u8>) {
         if let Some(custom) = &self.custom {
-            json::write_value(out, custom);
+            crate::value::write_json(out, custom);
             return;
         }
         out.extend_from_slice(b"{\"message\":");
@@ -162,7 +200,7 @@ impl ErrorInfo {
     /// The JSON value of this error, as the JSON transport writes it.
     pub fn to_value(&self) -> Value {
         if let Some(custom) = &self.custom {
-            return custom.clone();
+            return Typed::decode(custom).0.to_json();
         }
         serde_json::json!({ "message": self.message, "sources": self.sources })
     }

@@ -1,8 +1,11 @@
 //! Low-level JSON writing shared by the context, the entry and the JSON
-//! transport: string escaping, value serialization with placeholders, and the
-//! RFC 3339 timestamp.
+//! transport: string escaping and the RFC 3339 timestamp. Values are
+//! rendered from their encoding by `value/render.rs`.
 //!
 //! # Placeholders (documented contract)
+//!
+//! Written when a value is encoded (`value/encode.rs`), so every transport
+//! sees the same placeholder:
 //!
 //! | input | written as |
 //! |---|---|
@@ -17,61 +20,10 @@ use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use serde::Serialize;
-
 /// Placeholder for a `Display`/`Debug` that returned `fmt::Error`.
 pub(crate) const FMT_ERROR_PLACEHOLDER: &str = "[unprintable: fmt error]";
 /// Placeholder for a `Display`/`Debug` that panicked.
 pub(crate) const PANIC_PLACEHOLDER: &str = "[unprintable: panicked]";
-
-/// serde_json's compact format, plus escapes for DEL and U+2028/U+2029 in
-/// strings (serde_json escapes only what JSON requires).
-struct SafeFormatter;
-
-impl serde_json::ser::Formatter for SafeFormatter {
-    fn write_string_fragment<W: ?Sized + std::io::Write>(
-        &mut self,
-        writer: &mut W,
-        fragment: &str,
-    ) -> std::io::Result<()> {
-        if fragment.bytes().any(|b| matches!(b, 0x7f | 0xC2 | 0xE2)) {
-            let mut buf = Vec::with_capacity(fragment.len() + 8);
-            write_str_contents(&mut buf, fragment);
-            writer.write_all(&buf)
-        } else {
-            writer.write_all(fragment.as_bytes())
-        }
-    }
-}
-
-/// Serializes `value` as JSON onto `out`. On failure the partial output is
-/// removed and a placeholder string is written instead; a panicking
-/// `Serialize` impl is caught the same way.
-pub(crate) fn write_value<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
-    let start = out.len();
-    let result = catch_unwind(AssertUnwindSafe(|| {
-        let mut ser = serde_json::Serializer::with_formatter(&mut *out, SafeFormatter);
-        value.serialize(&mut ser)
-    }));
-    match result {
-        Ok(Ok(())) => {
-            // Nesting needs two bytes a level, so only long values can be too
-            // deep for a reader (serde_json refuses more than 128 levels).
-            if out.len() - start > 2 * MAX_DEPTH && nesting_depth(&out[start..]) > MAX_DEPTH {
-                out.truncate(start);
-                write_str(out, TOO_DEEP);
-            }
-        }
-        Ok(Err(e)) => {
-            out.truncate(start);
-            write_str(out, &format!("[unserializable: {e}]"));
-        }
-        Err(_) => {
-            out.truncate(start);
-            write_str(out, "[unserializable: panicked]");
-        }
-    }
-}
 
 /// Deepest nesting of a value that every common JSON reader accepts; deeper
 /// values are written as [`TOO_DEEP`].
@@ -79,32 +31,6 @@ pub(crate) const MAX_DEPTH: usize = 100;
 
 /// Placeholder for a value nested deeper than [`MAX_DEPTH`].
 pub(crate) const TOO_DEEP: &str = "[unserializable: nested too deeply]";
-
-/// The maximum `[`/`{` nesting of JSON text (brackets inside strings ignored).
-fn nesting_depth(json: &[u8]) -> usize {
-    let (mut depth, mut max, mut in_str, mut escaped) = (0usize, 0usize, false, false);
-    for &b in json {
-        if in_str {
-            match (escaped, b) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_str = false,
-                _ => {}
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_str = true,
-            b'[' | b'{' => {
-                depth += 1;
-                max = max.max(depth);
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    max
-}
 
 /// Writes `s` as a JSON string literal (with quotes). Control characters are
 /// escaped, so a string never spans lines.
@@ -197,36 +123,6 @@ pub(crate) fn write_str_contents(out: &mut Vec<u8>, s: &str) {
         start = i;
     }
     out.extend_from_slice(&bytes[start..]);
-}
-
-/// A `fmt::Write` that escapes everything written into JSON string contents.
-pub(crate) struct EscapingWriter<'a>(pub(crate) &'a mut Vec<u8>);
-
-impl fmt::Write for EscapingWriter<'_> {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        write_str_contents(self.0, s);
-        Ok(())
-    }
-}
-
-/// Writes a `Display`/`Debug` rendering as a JSON string, with placeholders
-/// when the impl fails or panics.
-pub(crate) fn write_display(out: &mut Vec<u8>, f: &dyn Fn(&mut dyn fmt::Write) -> fmt::Result) {
-    let start = out.len();
-    out.push(b'"');
-    let result = catch_unwind(AssertUnwindSafe(|| f(&mut EscapingWriter(&mut *out))));
-    let placeholder = match result {
-        Ok(Ok(())) => None,
-        Ok(Err(_)) => Some(FMT_ERROR_PLACEHOLDER),
-        Err(_) => Some(PANIC_PLACEHOLDER),
-    };
-    match placeholder {
-        None => out.push(b'"'),
-        Some(p) => {
-            out.truncate(start);
-            write_str(out, p);
-        }
-    }
 }
 
 /// Appends `args` formatted to `buf`, catching failures: a failing
@@ -368,12 +264,5 @@ mod tests {
         );
         let back: String = serde_json::from_str(s).unwrap();
         assert_eq!(back, "a\nb\"c\\\u{1b}[31m\u{7f}\u{2028}é\u{85}\u{9f}\u{a0}");
-    }
-
-    #[test]
-    fn non_finite_floats_get_placeholders() {
-        let mut out = Vec::new();
-        write_value(&mut out, &[f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 1.5]);
-        assert_eq!(out, b"[null,null,null,1.5]");
     }
 }

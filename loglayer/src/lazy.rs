@@ -7,9 +7,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, OnceLock};
 
 use serde::{Serialize, Serializer};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use crate::json;
+use crate::value::{encode, Fields};
 
 /// Placeholder written when a lazy value's closure panics.
 pub(crate) const LAZY_PANIC_PLACEHOLDER: &str = "[lazy value panicked]";
@@ -51,7 +51,7 @@ pub struct Lazy {
     write: Arc<WriteFn>,
 }
 
-/// Appends the computed value as JSON.
+/// Appends the computed value, encoded (see [`crate::value`]).
 type WriteFn = dyn Fn(&mut Vec<u8>) + Send + Sync;
 
 /// Wraps a closure as a [`Lazy`] value.
@@ -61,24 +61,24 @@ where
     T: Serialize,
 {
     Lazy {
-        write: Arc::new(move |out: &mut Vec<u8>| json::write_value(out, &f())),
+        write: Arc::new(move |out: &mut Vec<u8>| encode::value(out, &f())),
     }
 }
 
 impl Lazy {
-    /// Appends the value as JSON, with a placeholder if the closure panics.
-    pub(crate) fn write_json(&self, out: &mut Vec<u8>) {
+    /// Appends the value, encoded, with a placeholder if the closure panics.
+    pub(crate) fn encode(&self, out: &mut Vec<u8>) {
         let start = out.len();
         if catch_unwind(AssertUnwindSafe(|| (self.write)(out))).is_err() {
             out.truncate(start);
-            json::write_str(out, LAZY_PANIC_PLACEHOLDER);
+            encode::str(out, LAZY_PANIC_PLACEHOLDER);
         }
     }
 
     fn evaluate(&self) -> Value {
         let mut buf = Vec::new();
-        self.write_json(&mut buf);
-        serde_json::from_slice(&buf).unwrap_or(Value::Null)
+        self.encode(&mut buf);
+        crate::value::Value::decode(&buf).0.to_json()
     }
 }
 
@@ -124,17 +124,15 @@ impl Serialize for Lazy {
     }
 }
 
-/// Serializes `value` into an object like [`crate::fields::to_object`], but
-/// keeps top-level lazy values aside, unevaluated. Lazies nested deeper are
-/// evaluated now.
-pub(crate) fn to_object_deferring<T: Serialize + ?Sized>(
-    value: &T,
-) -> (Map<String, Value>, Vec<(String, Lazy)>) {
+/// The fields of `value` (as [`Fields::from_serialize`]), with its top-level
+/// lazy values kept aside, unevaluated. Lazies nested deeper are evaluated
+/// now.
+pub(crate) fn fields_deferring<T: Serialize + ?Sized>(value: &T) -> (Fields, Vec<(String, Lazy)>) {
     let previous = DEFERRED
         .try_with(|d| d.try_borrow_mut().ok().map(|mut d| d.replace(Vec::new())))
         .ok()
         .flatten();
-    let mut map = crate::fields::to_object(value);
+    let mut fields = Fields::from_serialize(value);
     let registered = DEFERRED
         .try_with(|d| {
             d.try_borrow_mut()
@@ -145,28 +143,46 @@ pub(crate) fn to_object_deferring<T: Serialize + ?Sized>(
         .flatten()
         .unwrap_or_default();
     if registered.is_empty() {
-        return (map, Vec::new());
+        return (fields, Vec::new());
     }
-    let lookup = |v: &Value| -> Option<&Lazy> {
-        let i: usize = v.as_str()?.strip_prefix(marker_prefix())?.parse().ok()?;
+    let lookup = |text: &str| -> Option<&Lazy> {
+        let i: usize = text.strip_prefix(marker_prefix())?.parse().ok()?;
         registered.get(i)
     };
     let mut lazies = Vec::new();
-    map.retain(|k, v| match lookup(v) {
+    fields.retain(|k, v| match v.as_str().and_then(lookup) {
         Some(l) => {
-            lazies.push((k.clone(), l.clone()));
+            lazies.push((k.to_owned(), l.clone()));
             false
         }
         None => true,
     });
-    for v in map.values_mut() {
-        resolve_nested(v, &lookup);
+    // A marker nested in a list or map: evaluated now, in place.
+    let marker = marker_prefix().as_bytes();
+    let nested: Vec<(String, Value)> = fields
+        .iter_encoded()
+        .filter(|(_, bytes)| bytes.windows(marker.len()).any(|w| w == marker))
+        .map(|(k, bytes)| {
+            let mut v = crate::value::Value::decode(bytes).0.to_json();
+            resolve_nested(&mut v, &lookup);
+            (k.to_owned(), v)
+        })
+        .collect();
+    if !nested.is_empty() {
+        let mut resolved = Fields::new();
+        for (k, bytes) in fields.iter_encoded() {
+            match nested.iter().find(|(n, _)| n == k) {
+                Some((_, v)) => resolved.insert(k, v),
+                None => resolved.push_encoded(k, bytes),
+            }
+        }
+        fields = resolved;
     }
-    (map, lazies)
+    (fields, lazies)
 }
 
-fn resolve_nested<'a>(v: &mut Value, lookup: &impl Fn(&Value) -> Option<&'a Lazy>) {
-    if let Some(l) = lookup(v) {
+fn resolve_nested<'a>(v: &mut Value, lookup: &impl Fn(&str) -> Option<&'a Lazy>) {
+    if let Some(l) = v.as_str().and_then(lookup) {
         *v = l.evaluate();
         return;
     }

@@ -147,7 +147,6 @@ mod directives;
 mod entry;
 mod error;
 mod fault;
-mod fields;
 mod json;
 mod lazy;
 mod level;
@@ -169,6 +168,7 @@ mod reentry;
 #[path = "integrations/tower/mod.rs"]
 pub mod tower;
 pub mod transport;
+pub mod value;
 pub mod writer;
 
 #[cfg(feature = "futures")]
@@ -186,7 +186,8 @@ pub use fault::{failures, Failures};
 pub use lazy::{lazy, Lazy};
 pub use level::{Level, ParseLevelError, STATIC_MAX_LEVEL};
 pub use logger::{
-    DuplicatePluginError, LevelControl, LogBuilder, LogLayer, LogLayerBuilder, OnlyOptions, RawEntry,
+    DuplicatePluginError, LevelControl, LogBuilder, LogLayer, LogLayerBuilder, OnlyOptions,
+    RawEntry,
 };
 
 pub use loglayer_macros::with_logger;

@@ -18,6 +18,7 @@
 //! nothing: the message and metadata are written into reused per-thread
 //! buffers and the context's JSON was rendered when it was set.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -29,22 +30,22 @@ use crate::context::Context;
 use crate::entry::Entry;
 use crate::error::ErrorInfo;
 use crate::fault;
-use crate::fields::FieldList;
 use crate::json;
 use crate::logger::{Inner, PluginSlot, State, MUTE_CONTEXT, MUTE_METADATA};
 use crate::plugin::{LogData, Plugin};
 use crate::reentry::EntryGuard;
 use crate::transport::Transport;
+use crate::value::Fields;
 use crate::Level;
 
 static EMPTY_CONTEXT: LazyLock<Context> = LazyLock::new(Context::default);
 
-/// A value written as a metadata field. Implemented by the wrappers the
-/// macros build; not public API.
+/// A value written as a field. Implemented by the wrappers the macros build;
+/// not public API.
 #[doc(hidden)]
 pub trait FieldValue {
-    /// Appends exactly one JSON value.
-    fn write_json(&self, out: &mut Vec<u8>);
+    /// Appends exactly one encoded value (see [`crate::value`]).
+    fn encode(&self, out: &mut Vec<u8>);
 }
 
 /// The message of a call.
@@ -59,7 +60,7 @@ pub(crate) enum Msg<'a> {
 pub(crate) enum Meta<'a> {
     None,
     Pairs(&'a [(&'a str, &'a dyn FieldValue)]),
-    List(&'a FieldList),
+    List(&'a Fields),
 }
 
 /// One call, before assembly.
@@ -76,7 +77,7 @@ pub(crate) struct Record<'a> {
 #[derive(Default)]
 struct Scratch {
     msg: String,
-    meta: FieldList,
+    meta: Fields,
 }
 
 thread_local! {
@@ -152,7 +153,7 @@ impl Inner {
                 Meta::None => {}
                 Meta::Pairs(pairs) => {
                     for (k, v) in pairs {
-                        meta.push_with(k, |buf| v.write_json(buf));
+                        meta.push_with(k, |buf| v.encode(buf));
                     }
                 }
                 Meta::List(list) => meta.extend(list),
@@ -188,25 +189,56 @@ impl Inner {
         send(&state, &entry);
     }
 
+    /// The plugin hooks, in LogLayer's order. Plugins read and edit typed
+    /// [`Fields`]; the logger's context is copied only if one changes it.
     #[cold]
-    #[allow(clippy::too_many_arguments)]
     fn emit_with_plugins(
         &self,
         state: &State,
         time: SystemTime,
         msg: &mut String,
-        meta: &FieldList,
+        meta: &mut Fields,
         context: &Context,
         record: &Record<'_>,
     ) {
         let plugins: Vec<&PluginSlot> = state.plugins.iter().filter(|p| p.enabled).collect();
-        let mut data = LogData {
-            context: context.fields.to_map(),
-            metadata: meta.to_map(),
-            error: record.error.map(ErrorInfo::to_value),
+        let (error, error_scalar) = match record.error.map(ErrorInfo::to_fields) {
+            Some((fields, scalar)) => (Some(fields), scalar),
+            None => (None, false),
         };
+        let mut data = LogData {
+            context: Cow::Borrowed(&context.fields),
+            metadata: std::mem::take(meta),
+            error,
+        };
+        self.run_plugins(
+            state,
+            &plugins,
+            time,
+            msg,
+            &mut data,
+            context,
+            record,
+            error_scalar,
+        );
+        // Hand the metadata's buffers back to the thread's scratch.
+        *meta = std::mem::take(&mut data.metadata);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn run_plugins(
+        &self,
+        state: &State,
+        plugins: &[&PluginSlot],
+        time: SystemTime,
+        msg: &mut String,
+        data: &mut LogData<'_>,
+        context: &Context,
+        record: &Record<'_>,
+        error_scalar: bool,
+    ) {
         if !data.metadata.is_empty() {
-            for slot in &plugins {
+            for slot in plugins {
                 let p = &*slot.plugin;
                 let md = std::mem::take(&mut data.metadata);
                 match catch(p, "on_metadata_called", || p.on_metadata_called(md)) {
@@ -216,17 +248,17 @@ impl Inner {
                 }
             }
         }
-        for slot in &plugins {
+        for slot in plugins {
             let p = &*slot.plugin;
             if catch(p, "on_before_data_out", || {
-                p.on_before_data_out(record.level, &mut data)
+                p.on_before_data_out(record.level, data)
             })
             .is_none()
             {
                 return fault::entry_dropped("a plugin panicked in on_before_data_out");
             }
         }
-        for slot in &plugins {
+        for slot in plugins {
             let p = &*slot.plugin;
             if catch(p, "on_before_message_out", || {
                 p.on_before_message_out(record.level, msg)
@@ -237,28 +269,38 @@ impl Inner {
             }
         }
         let mut level = record.level;
-        for slot in &plugins {
+        for slot in plugins {
             let p = &*slot.plugin;
             if let Some(Some(l)) = catch(p, "transform_log_level", || {
-                p.transform_log_level(level, &data, msg)
+                p.transform_log_level(level, data, msg)
             }) {
                 level = l;
             }
         }
-        let context = Context::new(FieldList::from_map(&data.context));
-        let meta = FieldList::from_map(&data.metadata);
-        let error = data.error.map(ErrorInfo::from_value);
+        // A context no plugin changed keeps its rendered JSON.
+        let changed;
+        let context = match &data.context {
+            Cow::Borrowed(_) => context,
+            Cow::Owned(fields) => {
+                changed = Context::new(fields.clone());
+                &changed
+            }
+        };
+        let error = data
+            .error
+            .as_ref()
+            .map(|f| ErrorInfo::from_fields(f, error_scalar));
         let entry = Entry {
             level,
             time,
             message: msg,
             target: record.target,
-            context: &context,
-            metadata: &meta,
+            context,
+            metadata: &data.metadata,
             error: error.as_ref(),
             shape: &self.config.shape,
         };
-        for slot in &plugins {
+        for slot in plugins {
             let p = &*slot.plugin;
             if !catch(p, "should_log", || p.should_log(&entry)).unwrap_or(false) {
                 return; // filtered or sampled out (a panic here also fails closed)

@@ -10,10 +10,10 @@ mod report;
 
 pub use self::report::{ErrWrap, ReportAsDisplay, ReportAsError};
 pub use crate::current::{ScopeLogger, SyncGuard};
-use crate::json;
 pub use crate::level::statically_enabled;
 pub use crate::pipeline::FieldValue;
 use crate::pipeline::{Meta, Msg, Record};
+use crate::value::encode;
 use crate::{Level, LogLayer};
 
 /// Whether a macro call at `level` from `target` goes anywhere. The macros
@@ -63,7 +63,7 @@ pub trait SerializeField {
 
 impl<T: Serialize + ?Sized> SerializeField for T {
     fn __write(&self, out: &mut Vec<u8>) {
-        json::write_value(out, self);
+        encode::value(out, self);
     }
 }
 
@@ -101,20 +101,20 @@ pub fn disp<T: fmt::Display + ?Sized>(v: &T) -> Disp<'_, T> {
 }
 
 impl<T: ?Sized> FieldValue for Ser<'_, T> {
-    fn write_json(&self, out: &mut Vec<u8>) {
+    fn encode(&self, out: &mut Vec<u8>) {
         (self.write)(self.value, out);
     }
 }
 
 impl<T: fmt::Debug + ?Sized> FieldValue for Dbg<'_, T> {
-    fn write_json(&self, out: &mut Vec<u8>) {
-        json::write_display(out, &|w| write!(w, "{:?}", self.0));
+    fn encode(&self, out: &mut Vec<u8>) {
+        encode::display(out, &|w| write!(w, "{:?}", self.0));
     }
 }
 
 impl<T: fmt::Display + ?Sized> FieldValue for Disp<'_, T> {
-    fn write_json(&self, out: &mut Vec<u8>) {
-        json::write_display(out, &|w| write!(w, "{}", self.0));
+    fn encode(&self, out: &mut Vec<u8>) {
+        encode::display(out, &|w| write!(w, "{}", self.0));
     }
 }
 

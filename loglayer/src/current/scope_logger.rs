@@ -8,9 +8,9 @@
 //! levels the parent gains later do not reach the child, exactly as with
 //! [`LogLayer::child`].
 
-use crate::fields::FieldList;
 use crate::logger::Frozen;
 use crate::pipeline::FieldValue;
+use crate::value::{encode, Fields, Map};
 use crate::LogLayer;
 
 /// See the module docs. Not public API.
@@ -76,8 +76,9 @@ impl ScopeLogger {
             (parent.into_child(), Some(fields))
         } else {
             let room = (fields.count(), fields.bytes().len());
-            let child = parent
-                .into_child_with_fields(room, |list| fields.for_each(|k, v| list.push_raw(k, v)));
+            let child = parent.into_child_with_fields(room, |list| {
+                fields.for_each(|k, v| list.push_encoded(k, v))
+            });
             (child, None)
         }
     }
@@ -128,8 +129,9 @@ impl std::fmt::Debug for ScopeLogger {
     }
 }
 
-/// Context fields rendered as `[key len][key][value len][value JSON]…`,
-/// inline when short, so entering a scope allocates nothing.
+/// Context fields encoded as the body of a map value (see
+/// [`crate::value`]), inline when short, so entering a scope allocates
+/// nothing.
 #[doc(hidden)]
 pub enum PackedFields {
     Inline { len: u8, buf: [u8; PACKED_INLINE] },
@@ -152,13 +154,8 @@ impl PackedFields {
         }
         crate::transport::with_buffer(|scratch| {
             for (k, v) in fields {
-                scratch.extend_from_slice(&(k.len() as u32).to_le_bytes());
-                scratch.extend_from_slice(k.as_bytes());
-                let at = scratch.len();
-                scratch.extend_from_slice(&[0; 4]);
-                v.write_json(scratch);
-                let n = (scratch.len() - at - 4) as u32;
-                scratch[at..at + 4].copy_from_slice(&n.to_le_bytes());
+                encode::key(scratch, k);
+                v.encode(scratch);
             }
             if scratch.len() <= PACKED_INLINE {
                 let mut buf = [0; PACKED_INLINE];
@@ -190,27 +187,17 @@ impl PackedFields {
         n
     }
 
-    fn for_each(&self, mut f: impl FnMut(&str, &str)) {
-        fn take<'a>(rest: &mut &'a [u8]) -> Option<&'a str> {
-            let n = u32::from_le_bytes(rest.get(..4)?.try_into().ok()?) as usize;
-            let s = std::str::from_utf8(rest.get(4..4 + n)?).ok()?;
-            *rest = &rest[4 + n..];
-            Some(s)
-        }
-        let mut rest = self.bytes();
-        while !rest.is_empty() {
-            match (take(&mut rest), take(&mut rest)) {
-                (Some(k), Some(v)) => f(k, v),
-                _ => break,
-            }
+    fn for_each(&self, mut f: impl FnMut(&str, &[u8])) {
+        for (k, v) in Map::from_body(self.bytes()).encoded() {
+            f(k, v);
         }
     }
 
     /// Adds these fields to `logger`'s context through `with_context`'s path
     /// (plugins see them). May run user code.
     pub(crate) fn add_to(&self, logger: &LogLayer) {
-        let mut list = FieldList::new();
-        self.for_each(|k, v| list.push_raw(k, v));
+        let mut list = Fields::new();
+        self.for_each(|k, v| list.push_encoded(k, v));
         logger.add_context_list(&list);
     }
 }

@@ -11,15 +11,14 @@ use std::error::Error;
 use std::fmt;
 
 use serde::Serialize;
-use serde_json::{Map, Value};
 
 use super::LogLayer;
 use crate::context::merge;
 use crate::error::{AsError, ErrorInfo};
-use crate::fields::{to_object, FieldList};
 use crate::json;
 use crate::lazy::Lazy;
 use crate::pipeline::{Meta, Msg, Record};
+use crate::value::Fields;
 use crate::Level;
 
 /// Options for [`LogLayer::error_only_with`] and [`LogLayer::metadata_only_with`].
@@ -95,8 +94,8 @@ impl OnlyOptions {
 pub struct RawEntry<'a> {
     pub(super) level: Level,
     pub(super) message: String,
-    pub(super) metadata: Option<Map<String, Value>>,
-    pub(super) context: Option<Map<String, Value>>,
+    pub(super) metadata: Option<Fields>,
+    pub(super) context: Option<Fields>,
     pub(super) error: Option<&'a (dyn Error + 'a)>,
 }
 
@@ -114,13 +113,13 @@ impl<'a> RawEntry<'a> {
 
     /// Sets the metadata (an object; anything else is kept under `value`).
     pub fn metadata(mut self, value: impl Serialize) -> Self {
-        self.metadata = Some(to_object(&value));
+        self.metadata = Some(Fields::from_serialize(&value));
         self
     }
 
     /// Replaces the logger's context for this entry only.
     pub fn context(mut self, value: impl Serialize) -> Self {
-        self.context = Some(to_object(&value));
+        self.context = Some(Fields::from_serialize(&value));
         self
     }
 
@@ -147,7 +146,7 @@ impl<'a> RawEntry<'a> {
 #[must_use = "an entry is sent only by a level method such as .info(...)"]
 pub struct LogBuilder<'a> {
     logger: &'a LogLayer,
-    metadata: FieldList,
+    metadata: Fields,
     lazies: Vec<(String, Lazy)>,
     error: Option<ErrorInfo>,
 }
@@ -175,7 +174,7 @@ impl<'a> LogBuilder<'a> {
     pub(super) fn new(logger: &'a LogLayer) -> Self {
         LogBuilder {
             logger,
-            metadata: FieldList::new(),
+            metadata: Fields::new(),
             lazies: Vec::new(),
             error: None,
         }
@@ -183,8 +182,12 @@ impl<'a> LogBuilder<'a> {
 
     /// Adds metadata; keys already set are replaced.
     pub fn with_metadata(mut self, value: impl Serialize) -> Self {
-        let (map, lazies) = crate::lazy::to_object_deferring(&value);
-        let list = FieldList::from_map(&map);
+        let (list, lazies) = crate::lazy::fields_deferring(&value);
+        if self.metadata.is_empty() && self.lazies.is_empty() {
+            self.metadata = list;
+            self.lazies = lazies;
+            return self;
+        }
         merge(
             &mut self.metadata,
             &mut self.lazies,
@@ -214,7 +217,7 @@ impl<'a> LogBuilder<'a> {
         if self.logger.inner.is_enabled(level) {
             // Lazy values run only now that the entry is known to be sent.
             for (k, l) in &self.lazies {
-                self.metadata.push_with(k, |buf| l.write_json(buf));
+                self.metadata.push_with(k, |buf| l.encode(buf));
             }
             self.logger.inner.emit(Record {
                 level,

@@ -39,7 +39,6 @@ use self::state::Config;
 pub(crate) use self::state::{Frozen, Inner, PluginSlot, State};
 use crate::context::Context;
 use crate::error::{AsError, ErrorInfo};
-use crate::fields::FieldList;
 use crate::pipeline::{Meta, Msg, Record};
 use crate::transport::Transport;
 use crate::Level;
@@ -274,12 +273,9 @@ impl LogLayer {
             return;
         }
         let info = entry.error.map(|e| self.capture_error(e));
-        let meta = entry
-            .metadata
-            .map(|m| FieldList::from_map(&m))
-            .unwrap_or_default();
+        let meta = entry.metadata.unwrap_or_default();
         // Replaces the logger's context for this entry: nothing to merge.
-        let context = entry.context.map(|c| Context::new(FieldList::from_map(&c)));
+        let context = entry.context.map(Context::new);
         self.inner.emit(Record {
             level: entry.level,
             msg: Msg::Display(&entry.message),

@@ -18,9 +18,9 @@ use super::LogLayer;
 use crate::context::Context;
 use crate::entry::Shape;
 use crate::error::{ErrorInfo, ErrorSerializer};
-use crate::fields::FieldList;
 use crate::plugin::Plugin;
 use crate::transport::Transport;
+use crate::value::Fields;
 use crate::Level;
 
 /// The logger behind a [`LogLayer`] handle (and behind the default logger).
@@ -144,7 +144,7 @@ impl Frozen {
     pub(crate) fn into_child_with_fields(
         self,
         room: (usize, usize),
-        add: impl FnOnce(&mut FieldList),
+        add: impl FnOnce(&mut Fields),
     ) -> LogLayer {
         let context = self.state.context.merged(room, add, Vec::new());
         let state = State {

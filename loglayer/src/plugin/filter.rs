@@ -70,7 +70,8 @@ impl fmt::Debug for Rule {
 /// ```
 ///
 /// A predicate sees the whole [`Entry`] — level, message, target, context,
-/// metadata (as `(key, JSON text)` pairs) and error:
+/// metadata (as `(key, value)` pairs of typed [`Value`](crate::value::Value)s)
+/// and error:
 ///
 /// ```
 /// use loglayer::{plugin::Filter, transport::CaptureTransport, Entry, LogLayer};
@@ -80,7 +81,7 @@ impl fmt::Debug for Rule {
 /// let log = LogLayer::builder()
 ///     .transport(capture.clone())
 ///     .plugin(Filter::drop_if(|e: &Entry<'_>| {
-///         e.metadata().any(|(k, v)| k == "route" && v == r#""/metrics""#)
+///         e.metadata().any(|(k, v)| k == "route" && v == "/metrics")
 ///     }))
 ///     .build();
 /// log.with_metadata(json!({"route": "/metrics"})).info("served");

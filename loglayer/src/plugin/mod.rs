@@ -7,7 +7,7 @@
 //! |---|---|---|
 //! | [`on_context_called`](Plugin::on_context_called) | `with_context` | `None` ignores that call |
 //! | [`on_metadata_called`](Plugin::on_metadata_called) | an entry with metadata | `None` drops the metadata (the entry is still sent) |
-//! | [`on_before_data_out`](Plugin::on_before_data_out) | each entry | edits context, metadata and error in place |
+//! | [`on_before_data_out`](Plugin::on_before_data_out) | each entry | edits context, metadata and error in place ([`LogData`]) |
 //! | [`on_before_message_out`](Plugin::on_before_message_out) | each entry | edits the message |
 //! | [`transform_log_level`](Plugin::transform_log_level) | each entry | `Some(level)` changes its level |
 //! | [`should_log`](Plugin::should_log) | each entry, once, after the above | `false` drops the entry (filters, sampling) |
@@ -29,19 +29,84 @@ pub use filter::Filter;
 pub use redact::Redact;
 pub use sample::Sample;
 
-use serde_json::{Map, Value};
+use std::borrow::Cow;
 
+use crate::value::Fields;
 use crate::{Entry, Level};
 
-/// The structured data of one entry, as [`Plugin::on_before_data_out`] sees it.
+/// The structured data of one entry, as [`Plugin::on_before_data_out`] and
+/// [`Plugin::transform_log_level`] see it: the context, the metadata and the
+/// error, each as typed [`Fields`].
+///
+/// Reading is free; the first [`context_mut`](LogData::context_mut) of an
+/// entry copies the logger's context (the logger's own is never changed).
+///
+/// ```
+/// use loglayer::{plugin::LogData, value::{Fields, Value}};
+///
+/// let mut context = Fields::new();
+/// context.insert("user", 7);
+/// let mut data = LogData::new(context, Fields::new(), None);
+/// data.metadata_mut().insert("seen", true);
+/// assert_eq!(data.context().get("user"), Some(Value::U64(7)));
+/// assert_eq!(data.metadata().get("seen"), Some(Value::Bool(true)));
+/// ```
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct LogData {
-    /// The logger's context (empty while muted).
-    pub context: Map<String, Value>,
-    /// The entry's metadata (empty while muted).
-    pub metadata: Map<String, Value>,
-    /// The error as it will be written, e.g. `{"message": "...", "sources": [...]}`.
-    pub error: Option<Value>,
+pub struct LogData<'a> {
+    pub(crate) context: Cow<'a, Fields>,
+    pub(crate) metadata: Fields,
+    pub(crate) error: Option<Fields>,
+}
+
+impl LogData<'static> {
+    /// Data holding these fields: for testing a plugin on its own.
+    pub fn new(context: Fields, metadata: Fields, error: Option<Fields>) -> Self {
+        LogData {
+            context: Cow::Owned(context),
+            metadata,
+            error,
+        }
+    }
+}
+
+impl LogData<'_> {
+    /// The logger's context (empty while context output is muted).
+    pub fn context(&self) -> &Fields {
+        &self.context
+    }
+
+    /// The context, to change for this entry only.
+    pub fn context_mut(&mut self) -> &mut Fields {
+        self.context.to_mut()
+    }
+
+    /// The entry's metadata (empty while metadata output is muted).
+    pub fn metadata(&self) -> &Fields {
+        &self.metadata
+    }
+
+    /// The metadata, to change.
+    pub fn metadata_mut(&mut self) -> &mut Fields {
+        &mut self.metadata
+    }
+
+    /// The error as it will be written: `message` and `sources` (the
+    /// `Display` text of the error and of each source), or the fields of a
+    /// [custom serializer](crate::LogLayerBuilder::error_serializer)'s object
+    /// (a custom value that is not an object is the one field `value`).
+    pub fn error(&self) -> Option<&Fields> {
+        self.error.as_ref()
+    }
+
+    /// The error, to change.
+    pub fn error_mut(&mut self) -> Option<&mut Fields> {
+        self.error.as_mut()
+    }
+
+    /// Removes the error from the entry.
+    pub fn remove_error(&mut self) {
+        self.error = None;
+    }
 }
 
 /// A hook into the logging pipeline.
@@ -60,8 +125,8 @@ pub struct LogData {
 /// struct Host;
 /// impl Plugin for Host {
 ///     fn id(&self) -> &str { "host" }
-///     fn on_before_data_out(&self, _level: loglayer::Level, data: &mut LogData) {
-///         data.metadata.insert("host".into(), "web-1".into());
+///     fn on_before_data_out(&self, _level: loglayer::Level, data: &mut LogData<'_>) {
+///         data.metadata_mut().insert("host", "web-1");
 ///     }
 /// }
 ///
@@ -79,17 +144,17 @@ pub trait Plugin: Send + Sync + 'static {
 
     /// Called by `with_context` with the keys being added; return `None` to
     /// ignore the call.
-    fn on_context_called(&self, context: Map<String, Value>) -> Option<Map<String, Value>> {
+    fn on_context_called(&self, context: Fields) -> Option<Fields> {
         Some(context)
     }
 
     /// Called with an entry's metadata; return `None` to drop it.
-    fn on_metadata_called(&self, metadata: Map<String, Value>) -> Option<Map<String, Value>> {
+    fn on_metadata_called(&self, metadata: Fields) -> Option<Fields> {
         Some(metadata)
     }
 
     /// Called with the entry's data before it goes out; edit it in place.
-    fn on_before_data_out(&self, level: Level, data: &mut LogData) {
+    fn on_before_data_out(&self, level: Level, data: &mut LogData<'_>) {
         let _ = (level, data);
     }
 
@@ -99,7 +164,12 @@ pub trait Plugin: Send + Sync + 'static {
     }
 
     /// Return `Some(level)` to change the entry's level.
-    fn transform_log_level(&self, level: Level, data: &LogData, message: &str) -> Option<Level> {
+    fn transform_log_level(
+        &self,
+        level: Level,
+        data: &LogData<'_>,
+        message: &str,
+    ) -> Option<Level> {
         let _ = (level, data, message);
         None
     }
@@ -123,19 +193,24 @@ impl<P: Plugin + ?Sized> Plugin for std::sync::Arc<P> {
     fn id(&self) -> &str {
         (**self).id()
     }
-    fn on_context_called(&self, c: Map<String, Value>) -> Option<Map<String, Value>> {
+    fn on_context_called(&self, c: Fields) -> Option<Fields> {
         (**self).on_context_called(c)
     }
-    fn on_metadata_called(&self, m: Map<String, Value>) -> Option<Map<String, Value>> {
+    fn on_metadata_called(&self, m: Fields) -> Option<Fields> {
         (**self).on_metadata_called(m)
     }
-    fn on_before_data_out(&self, level: Level, data: &mut LogData) {
+    fn on_before_data_out(&self, level: Level, data: &mut LogData<'_>) {
         (**self).on_before_data_out(level, data)
     }
     fn on_before_message_out(&self, level: Level, message: &mut String) {
         (**self).on_before_message_out(level, message)
     }
-    fn transform_log_level(&self, level: Level, data: &LogData, message: &str) -> Option<Level> {
+    fn transform_log_level(
+        &self,
+        level: Level,
+        data: &LogData<'_>,
+        message: &str,
+    ) -> Option<Level> {
         (**self).transform_log_level(level, data, message)
     }
     fn should_log(&self, entry: &Entry<'_>) -> bool {

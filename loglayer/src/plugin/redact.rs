@@ -17,6 +17,7 @@ use std::fmt;
 use serde_json::{Map, Value};
 
 use super::{LogData, Plugin};
+use crate::value::{Fields, Value as Typed};
 use crate::{Entry, Level};
 
 /// The metadata key that marks an entry whose redaction failed; it holds a NUL
@@ -415,16 +416,72 @@ impl Redact {
     }
 
     /// Redacts `data` in place (context, metadata, error).
-    fn redact_data(&self, data: &mut LogData) -> Result<(), TooDeep> {
+    fn redact_data(&self, data: &mut LogData<'_>) -> Result<(), TooDeep> {
         let roots: Vec<St> = self.closed((0..self.paths.len()).map(|p| (p, 0)).collect());
-        self.walk_map(&mut data.context, &roots, 1)?;
-        self.walk_map(&mut data.metadata, &roots, 1)?;
-        if let Some(err) = &mut data.error {
-            if self.embeds_secret_key(err) {
-                *err = Value::String(self.censor.clone());
-            }
-            self.walk_value(err, &[], 1)?;
+        if self.needs_redaction(data.context(), &roots) {
+            self.walk_fields(data.context_mut(), &roots)?;
         }
+        self.walk_fields(data.metadata_mut(), &roots)?;
+        if let Some(err) = data.error_mut() {
+            self.walk_fields(err, &[])?;
+        }
+        Ok(())
+    }
+
+    /// Whether walking `fields` could change anything: the logger's context
+    /// is copied only then.
+    fn needs_redaction(&self, fields: &Fields, states: &[St]) -> bool {
+        !fields.is_empty() && self.needs_descent(states)
+    }
+
+    /// Redacts one list of fields (the root of the context, of the metadata,
+    /// or the error) at these path states. Scalars are checked on their typed
+    /// value; a list or map that needs a look is walked as a JSON value.
+    fn walk_fields(&self, fields: &mut Fields, states: &[St]) -> Result<(), TooDeep> {
+        if !self.needs_redaction(fields, states) {
+            return Ok(());
+        }
+        if self.max_depth == 0 {
+            return Err(TooDeep);
+        }
+        let mut out = Fields::new();
+        for (key, value) in fields.iter() {
+            let (next, matched) = self.step(states, Key::Name(key));
+            let embeds = value.as_str().is_some_and(|t| self.embeds_secret_text(t));
+            let mut key = key.to_owned();
+            if matched || self.is_secret_key(&key) || embeds {
+                if !self.remove {
+                    self.scrub(&mut key);
+                    out.insert(&key, &self.censor);
+                }
+                continue;
+            }
+            self.scrub(&mut key);
+            match value {
+                Typed::List(_) | Typed::Map(_) if self.needs_descent(&next) => {
+                    let mut json = value.to_json();
+                    self.walk_value(&mut json, &next, 2)?;
+                    out.insert(&key, json);
+                }
+                Typed::Str(text) if !self.values.is_empty() => {
+                    let mut text = text.to_owned();
+                    self.scrub(&mut text);
+                    out.insert(&key, text);
+                }
+                Typed::I64(_) | Typed::U64(_) | Typed::I128(_) | Typed::U128(_) | Typed::F64(_)
+                    if !self.values.is_empty() =>
+                {
+                    let mut text = value.to_string();
+                    if self.scrub(&mut text) {
+                        out.insert(&key, text);
+                    } else {
+                        out.insert(&key, value);
+                    }
+                }
+                _ => out.insert(&key, value),
+            }
+        }
+        *fields = out;
         Ok(())
     }
 
@@ -541,15 +598,20 @@ impl Redact {
     /// of the secret keys appears as a key: `"password":`, also escaped once
     /// (`\"password\":`).
     fn embeds_secret_key(&self, value: &Value) -> bool {
-        let Value::String(text) = value else {
-            return false;
-        };
+        match value {
+            Value::String(text) => self.embeds_secret_text(text),
+            _ => false,
+        }
+    }
+
+    /// [`embeds_secret_key`](Self::embeds_secret_key) for a string.
+    fn embeds_secret_text(&self, text: &str) -> bool {
         if self.keys.is_empty() || !text.contains('"') || !text.contains(':') {
             return false;
         }
         let folded;
         let text = if self.case_sensitive {
-            text.as_str()
+            text
         } else {
             folded = text.to_lowercase();
             folded.as_str()
@@ -657,13 +719,12 @@ impl Plugin for Redact {
 
     /// Redacts context, metadata and error; on failure wipes them and marks
     /// the entry so that [`should_log`](Plugin::should_log) drops it.
-    fn on_before_data_out(&self, _level: Level, data: &mut LogData) {
+    fn on_before_data_out(&self, _level: Level, data: &mut LogData<'_>) {
         if self.redact_data(data).is_err() {
-            data.context.clear();
-            data.metadata.clear();
-            data.error = None;
-            data.metadata
-                .insert(FAILED_MARKER.to_owned(), Value::Bool(true));
+            data.context_mut().clear();
+            data.metadata_mut().clear();
+            data.remove_error();
+            data.metadata_mut().insert(FAILED_MARKER, true);
         }
     }
 
@@ -690,12 +751,9 @@ mod tests {
     use serde_json::json;
 
     fn run(r: &Redact, v: Value) -> Value {
-        let mut data = LogData {
-            metadata: v.as_object().unwrap().clone(),
-            ..LogData::default()
-        };
+        let mut data = LogData::new(Fields::new(), Fields::from_serialize(&v), None);
         r.on_before_data_out(Level::Info, &mut data);
-        Value::Object(data.metadata)
+        Value::Object(data.metadata().to_json_map())
     }
 
     #[test]

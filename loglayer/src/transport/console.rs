@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::{transport_options, with_buffer, with_writer, Options, Transport};
+use crate::value::Value;
 use crate::{Entry, Level};
 
 /// Writes each entry as one human-readable line, with **one `write_all` call
@@ -222,7 +223,7 @@ impl ConsoleTransport {
         } else {
             usize::MAX
         };
-        entry.for_each_field(|key, json| {
+        entry.for_each_field(|key, value| {
             remaining = remaining.saturating_sub(1);
             let is_error = remaining == 0;
             out.push(b' ');
@@ -235,9 +236,9 @@ impl ConsoleTransport {
                 out.extend_from_slice(RESET);
             }
             if is_error {
-                push_error(out, json);
+                push_error(out, value);
             } else {
-                push_json_value(out, json);
+                push_json_value(out, value);
             }
         });
         out.push(b'\n');
@@ -397,36 +398,33 @@ fn push_json_text(out: &mut Vec<u8>, json: &str) {
     out.extend_from_slice(&json.as_bytes()[start..]);
 }
 
-/// Appends a field value given as JSON text.
-fn push_json_value(out: &mut Vec<u8>, json: &str) {
-    if json.starts_with('"') {
-        if let Ok(s) = serde_json::from_str::<String>(json) {
-            push_text(out, &s);
-            return;
-        }
+/// Appends a field value: a string as text, anything else as its JSON.
+fn push_json_value(out: &mut Vec<u8>, value: Value<'_>) {
+    match value {
+        Value::Str(s) => push_text(out, s),
+        other => push_json_text(out, &other.to_string()),
     }
-    push_json_text(out, json);
 }
 
 /// Appends the error field: `message: source: source` when it has the default
 /// shape, its JSON text otherwise (a custom error serializer's value).
-fn push_error(out: &mut Vec<u8>, json: &str) {
-    #[derive(serde::Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct DefaultShape {
-        message: String,
-        sources: Vec<String>,
-    }
-    match serde_json::from_str::<DefaultShape>(json) {
-        Ok(err) => {
-            let mut text = err.message;
-            for s in &err.sources {
-                text.push_str(": ");
-                text.push_str(s);
-            }
-            push_text(out, &text);
+fn push_error(out: &mut Vec<u8>, value: Value<'_>) {
+    let default_shape = value.as_map().and_then(|map| {
+        if map.len() != 2 {
+            return None;
         }
-        Err(_) => push_json_value(out, json),
+        let message = map.get("message")?.as_str()?;
+        let sources = map.get("sources")?.as_list()?;
+        let mut text = message.to_owned();
+        for s in sources.iter() {
+            text.push_str(": ");
+            text.push_str(s.as_str()?);
+        }
+        Some(text)
+    });
+    match default_shape {
+        Some(text) => push_text(out, &text),
+        None => push_json_value(out, value),
     }
 }
 

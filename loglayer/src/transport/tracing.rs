@@ -103,7 +103,7 @@ impl Transport for TracingTransport {
             }
             json::write_str(&mut object, key);
             object.push(b':');
-            object.extend_from_slice(value.as_bytes());
+            object.extend_from_slice(value.to_string().as_bytes());
         });
         object.push(b'}');
         let fields = (object.len() > 2).then(|| String::from_utf8_lossy(&object));

@@ -7,9 +7,8 @@ use std::fmt;
 use ::log::kv::{self, VisitSource, VisitValue};
 
 use super::{active, ActiveGuard, Activity};
-use crate::fields::FieldList;
-use crate::json;
 use crate::pipeline::{Meta, Msg, Record};
+use crate::value::{encode, Fields};
 use crate::Level;
 
 /// A [`log::Log`](::log::Log) that sends every `log` record to
@@ -168,13 +167,13 @@ impl ::log::Log for LogBridge {
 }
 
 thread_local! {
-    static FIELDS: RefCell<FieldList> = RefCell::new(FieldList::new());
+    static FIELDS: RefCell<Fields> = RefCell::new(Fields::new());
 }
 
 /// Runs `f` with a cleared per-thread field list (a fresh one when the
 /// thread's list is in use or gone), so a record allocates nothing in steady
 /// state.
-fn with_fields(f: impl FnOnce(&mut FieldList)) {
+fn with_fields(f: impl FnOnce(&mut Fields)) {
     let mut f = Some(f);
     let _ = FIELDS.try_with(|cell| {
         if let Ok(mut list) = cell.try_borrow_mut() {
@@ -187,12 +186,12 @@ fn with_fields(f: impl FnOnce(&mut FieldList)) {
         }
     });
     if let Some(f) = f {
-        f(&mut FieldList::new());
+        f(&mut Fields::new());
     }
 }
 
 /// Visits a record's key-values into a field list.
-struct KeyValues<'a>(&'a mut FieldList);
+struct KeyValues<'a>(&'a mut Fields);
 
 impl<'kvs> VisitSource<'kvs> for KeyValues<'_> {
     fn visit_pair(&mut self, key: kv::Key<'kvs>, value: kv::Value<'kvs>) -> Result<(), kv::Error> {
@@ -209,14 +208,14 @@ impl<'kvs> VisitSource<'kvs> for KeyValues<'_> {
 
 /// Writes one key-value's value as JSON.
 struct KvValue<'a, 'k> {
-    list: &'a mut FieldList,
+    list: &'a mut Fields,
     key: &'k str,
 }
 
 impl KvValue<'_, '_> {
     fn display(&mut self, value: &dyn fmt::Display) {
         self.list.push_with(self.key, |buf| {
-            json::write_display(buf, &|w| write!(w, "{value}"))
+            encode::display(buf, &|w| write!(w, "{value}"))
         });
     }
 }
@@ -227,7 +226,7 @@ impl<'v> VisitValue<'v> for KvValue<'_, '_> {
         Ok(())
     }
     fn visit_null(&mut self) -> Result<(), kv::Error> {
-        self.list.push_raw(self.key, "null");
+        self.list.push_with(self.key, encode::null);
         Ok(())
     }
     fn visit_u64(&mut self, value: u64) -> Result<(), kv::Error> {

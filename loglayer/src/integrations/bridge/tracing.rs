@@ -14,10 +14,10 @@ use ::tracing_subscriber::registry::LookupSpan;
 
 use super::{active, ActiveGuard, Activity};
 use crate::error::ErrorInfo;
-use crate::fields::FieldList;
 use crate::json;
 use crate::logger::Inner;
 use crate::pipeline::{Meta, Msg, Record};
+use crate::value::{encode, Fields};
 use crate::Level;
 
 /// A [`tracing_subscriber::Layer`](::tracing_subscriber::Layer) that sends
@@ -90,7 +90,7 @@ impl TracingLayer {
 }
 
 /// A span's fields, in its extensions.
-struct SpanFields(FieldList);
+struct SpanFields(Fields);
 
 impl<S> Layer<S> for TracingLayer
 where
@@ -98,7 +98,7 @@ where
 {
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: LayerContext<'_, S>) {
         let Some(span) = ctx.span(id) else { return };
-        let mut fields = FieldList::new();
+        let mut fields = Fields::new();
         attrs.record(&mut SpanVisitor(&mut fields));
         if !fields.is_empty() {
             span.extensions_mut().insert(SpanFields(fields));
@@ -111,7 +111,7 @@ where
         if let Some(SpanFields(fields)) = extensions.get_mut::<SpanFields>() {
             values.record(&mut SpanVisitor(fields));
         } else {
-            let mut fields = FieldList::new();
+            let mut fields = Fields::new();
             values.record(&mut SpanVisitor(&mut fields));
             if !fields.is_empty() {
                 extensions.insert(SpanFields(fields));
@@ -139,7 +139,7 @@ where
 
         // Span fields, root first so a child's value wins. The extension
         // guards are released before anything is emitted.
-        let mut span_fields = FieldList::new();
+        let mut span_fields = Fields::new();
         if let Some(scope) = ctx.event_scope(event) {
             for span in scope.from_root() {
                 if let Some(SpanFields(fields)) = span.extensions().get::<SpanFields>() {
@@ -150,7 +150,7 @@ where
 
         let mut visitor = EventVisitor {
             logger: &logger,
-            fields: FieldList::new(),
+            fields: Fields::new(),
             message: String::new(),
             error: None,
         };
@@ -182,7 +182,7 @@ where
 }
 
 /// Records span fields (errors as their `Display` text).
-struct SpanVisitor<'a>(&'a mut FieldList);
+struct SpanVisitor<'a>(&'a mut Fields);
 
 impl Visit for SpanVisitor<'_> {
     fn record_f64(&mut self, field: &Field, value: f64) {
@@ -208,12 +208,12 @@ impl Visit for SpanVisitor<'_> {
     }
     fn record_error(&mut self, field: &Field, value: &(dyn Error + 'static)) {
         self.0.push_with(field.name(), |buf| {
-            json::write_display(buf, &|w| write!(w, "{value}"))
+            encode::display(buf, &|w| write!(w, "{value}"))
         });
     }
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
         self.0.push_with(field.name(), |buf| {
-            json::write_display(buf, &|w| write!(w, "{value:?}"))
+            encode::display(buf, &|w| write!(w, "{value:?}"))
         });
     }
 }
@@ -221,7 +221,7 @@ impl Visit for SpanVisitor<'_> {
 /// Records an event's fields: the message, metadata and the error.
 struct EventVisitor<'a> {
     logger: &'a Inner,
-    fields: FieldList,
+    fields: Fields,
     message: String,
     error: Option<ErrorInfo>,
 }

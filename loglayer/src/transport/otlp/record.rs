@@ -1,5 +1,5 @@
-//! What the caller's thread queues for one entry ([`Pending`]: an owned copy,
-//! nothing parsed), and how the export thread maps it onto an OpenTelemetry
+//! What the caller's thread queues for one entry ([`Pending`]: an owned copy
+//! of its typed values, nothing rendered), and how the export thread maps it onto an OpenTelemetry
 //! log record ([`Pending::fill`]): the whole mapping, in one function.
 
 use std::time::SystemTime;
@@ -9,6 +9,7 @@ use opentelemetry::trace::{SpanId, TraceFlags, TraceId};
 use opentelemetry_sdk::logs::SdkLogRecord;
 
 use super::value::any_value;
+use crate::value::Value;
 use crate::{Entry, ErrorInfo, Level};
 
 /// Context keys that become the record's trace context.
@@ -20,12 +21,12 @@ const TRACE_FLAGS: &str = "trace_flags";
 pub(crate) struct Pending {
     level: Level,
     time: SystemTime,
-    /// The message, then each field's key and JSON text, back to back: one
-    /// allocation for the whole entry's text.
-    text: String,
-    /// Where the message ends in `text`.
+    /// The message, then each field's key and encoded value (see
+    /// [`crate::value`]), back to back: one allocation for the whole entry.
+    bytes: Vec<u8>,
+    /// Where the message ends in `bytes`.
     message_end: u32,
-    /// Context fields first, then metadata fields: the ranges in `text` of
+    /// Context fields first, then metadata fields: the ranges in `bytes` of
     /// `(key start, key end = value start, value end)`.
     fields: Vec<[u32; 3]>,
     /// How many of `fields` are context.
@@ -43,48 +44,41 @@ impl Pending {
     /// plus the error's when there is one.
     pub(crate) fn new(entry: &Entry<'_>) -> Self {
         let message = entry.message();
-        let (mut count, mut bytes) = (0, message.len());
-        for (k, v) in entry.context().chain(entry.metadata()) {
-            count += 1;
-            bytes += k.len() + v.len();
-        }
-        let mut text = String::with_capacity(bytes);
-        text.push_str(message);
-        let message_end = offset(text.len());
+        let (context, metadata) = (entry.context_fields(), entry.metadata_fields());
+        let count = context.len() + metadata.len();
+        let size = message.len() + context.byte_len() + metadata.byte_len();
+        let mut bytes = Vec::with_capacity(size);
+        bytes.extend_from_slice(message.as_bytes());
+        let message_end = offset(bytes.len());
         let mut fields = Vec::with_capacity(count);
-        let mut push = |k: &str, v: &str| {
-            let key_start = offset(text.len());
-            text.push_str(k);
-            let value_start = offset(text.len());
-            text.push_str(v);
-            fields.push([key_start, value_start, offset(text.len())]);
-        };
-        let mut context_len = 0;
-        for (k, v) in entry.context() {
-            push(k, v);
-            context_len += 1;
-        }
-        for (k, v) in entry.metadata() {
-            push(k, v);
+        for (k, v) in context.iter_encoded().chain(metadata.iter_encoded()) {
+            let key_start = offset(bytes.len());
+            bytes.extend_from_slice(k.as_bytes());
+            let value_start = offset(bytes.len());
+            bytes.extend_from_slice(v);
+            fields.push([key_start, value_start, offset(bytes.len())]);
         }
         Pending {
             level: entry.level(),
             time: entry.time(),
-            text,
+            bytes,
             message_end,
             fields,
-            context_len,
+            context_len: context.len(),
             error: entry.error().cloned(),
         }
     }
 
-    fn slice(&self, from: u32, to: u32) -> &str {
-        self.text.get(from as usize..to as usize).unwrap_or("")
+    fn text(&self, from: u32, to: u32) -> &str {
+        let bytes = self.bytes.get(from as usize..to as usize).unwrap_or(&[]);
+        // Copied from `&str`s.
+        std::str::from_utf8(bytes).unwrap_or("")
     }
 
-    /// The fields as `(key, JSON text)`, context then metadata.
-    fn field(&self, f: &[u32; 3]) -> (&str, &str) {
-        (self.slice(f[0], f[1]), self.slice(f[1], f[2]))
+    /// A field's key and value, context then metadata.
+    fn field(&self, f: &[u32; 3]) -> (&str, Value<'_>) {
+        let value = self.bytes.get(f[1] as usize..f[2] as usize).unwrap_or(&[]);
+        (self.text(f[0], f[1]), Value::decode(value).0)
     }
 
     /// The mapping (documented on [`OtlpTransport`](super::OtlpTransport)).
@@ -95,7 +89,7 @@ impl Pending {
         record.set_timestamp(self.time);
         record.set_observed_timestamp(SystemTime::now());
         record.set_body(AnyValue::String(
-            self.slice(0, self.message_end).to_owned().into(),
+            self.text(0, self.message_end).to_owned().into(),
         ));
 
         let (context, metadata) = self.fields.split_at(self.context_len);
@@ -110,12 +104,12 @@ impl Pending {
         if let Some((trace_id, span_id, flags)) = trace {
             record.set_trace_context(trace_id, span_id, flags);
         }
-        for (key, text) in fields {
+        for (key, value) in fields {
             let is_trace_key = matches!(key, TRACE_ID | SPAN_ID | TRACE_FLAGS);
             if trace.is_some() && is_trace_key {
                 continue;
             }
-            if let Some(value) = any_value(text) {
+            if let Some(value) = any_value(value) {
                 record.add_attribute(key.to_owned(), value);
             }
         }
@@ -159,17 +153,17 @@ fn exception_type(err: &ErrorInfo) -> String {
 /// A valid, non-zero `trace_id` and `span_id` (hex strings) among the
 /// fields, with `trace_flags` when it is a valid hex byte.
 fn trace_context<'a>(
-    fields: impl Iterator<Item = (&'a str, &'a str)>,
+    fields: impl Iterator<Item = (&'a str, Value<'a>)>,
 ) -> Option<(TraceId, SpanId, Option<TraceFlags>)> {
     let (mut trace, mut span, mut flags) = (None, None, None);
-    for (key, text) in fields {
-        let hex = || serde_json::from_str::<String>(text).ok();
+    for (key, value) in fields {
+        let hex = value.as_str();
         match key {
-            TRACE_ID => trace = hex().and_then(|h| TraceId::from_hex(&h).ok()),
-            SPAN_ID => span = hex().and_then(|h| SpanId::from_hex(&h).ok()),
+            TRACE_ID => trace = hex.and_then(|h| TraceId::from_hex(h).ok()),
+            SPAN_ID => span = hex.and_then(|h| SpanId::from_hex(h).ok()),
             TRACE_FLAGS => {
-                flags = hex()
-                    .and_then(|h| u8::from_str_radix(&h, 16).ok())
+                flags = hex
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
                     .map(TraceFlags::new)
             }
             _ => {}
