@@ -35,8 +35,14 @@ pub(crate) const TOO_DEEP: &str = "[unserializable: nested too deeply]";
 /// Writes `s` as a JSON string literal (with quotes). Control characters are
 /// escaped, so a string never spans lines.
 pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
+    write_utf8(out, s.as_bytes());
+}
+
+/// [`write_str`] for UTF-8 held as bytes (a string's encoding, see
+/// [`crate::value`]): escaping is bytewise, so it needs no check.
+pub(crate) fn write_utf8(out: &mut Vec<u8>, bytes: &[u8]) {
     out.push(b'"');
-    write_str_contents(out, s);
+    write_contents(out, bytes);
     out.push(b'"');
 }
 
@@ -69,8 +75,7 @@ static ESCAPE: [u8; 256] = {
 /// Besides what JSON requires, DEL, the C1 controls U+0080–U+009F (NEL among
 /// them) and the line/paragraph separators U+2028/U+2029 are escaped, so no
 /// reader — JSON or a Unicode line splitter — splits the line on them.
-pub(crate) fn write_str_contents(out: &mut Vec<u8>, s: &str) {
-    let bytes = s.as_bytes();
+fn write_contents(out: &mut Vec<u8>, bytes: &[u8]) {
     let mut start = 0;
     let mut i = 0;
     while i < bytes.len() {

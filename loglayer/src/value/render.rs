@@ -2,12 +2,38 @@
 //! original value (plus this crate's extra string escapes, see
 //! [`crate::json`]).
 
-use super::Value;
+use super::{encode, Value};
 use crate::json;
 
-/// Appends the JSON text of the encoded value at the start of `bytes`.
+/// Appends the JSON text of the encoded value at the start of `bytes`. The
+/// common scalars are written straight from their bytes (a string needs no
+/// UTF-8 check to be escaped); the rest goes through [`Value`].
+#[inline]
 pub(crate) fn write_json(out: &mut Vec<u8>, bytes: &[u8]) {
+    match bytes.first() {
+        Some(&encode::STR) => {
+            if let Some(text) = str_bytes(bytes) {
+                json::write_utf8(out, text);
+                return;
+            }
+        }
+        Some(&encode::U64) => {
+            if let Some(b) = bytes.get(1..9) {
+                let n = u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
+                out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+                return;
+            }
+        }
+        _ => {}
+    }
     write_value(out, Value::decode(bytes).0);
+}
+
+/// The UTF-8 bytes of an encoded string.
+fn str_bytes(bytes: &[u8]) -> Option<&[u8]> {
+    let len = bytes.get(1..5)?;
+    let len = u32::from_le_bytes([len[0], len[1], len[2], len[3]]) as usize;
+    bytes.get(5..5 + len)
 }
 
 /// Appends the JSON text of `v`.
