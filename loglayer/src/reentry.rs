@@ -31,7 +31,10 @@ const MAX_HELD: usize = 8;
 
 struct Busy {
     depth: Cell<u8>,
-    #[cfg_attr(not(any(feature = "log", feature = "tracing")), allow(dead_code))]
+    #[cfg_attr(
+        not(any(feature = "log", feature = "tracing", feature = "otlp")),
+        allow(dead_code)
+    )]
     activities: Cell<u8>,
     held: [Cell<usize>; MAX_HELD],
     held_len: Cell<u8>,
@@ -110,10 +113,11 @@ impl Drop for WriterGuard {
     }
 }
 
-/// What the bridges are doing on this thread (bit set).
-#[cfg(any(feature = "log", feature = "tracing"))]
+/// What the bridges (and an OTLP export thread) are doing on this thread
+/// (bit set).
+#[cfg(any(feature = "log", feature = "tracing", feature = "otlp"))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[allow(dead_code)] // each activity is used only with some of the two features
+#[allow(dead_code)] // each activity is used only with some of the features
 pub(crate) enum Activity {
     /// `LogBridge` is passing a `log` record to loglayer.
     FromLog = 1,
@@ -121,6 +125,17 @@ pub(crate) enum Activity {
     FromTracing = 2,
     /// `TracingTransport` is emitting a `tracing` event.
     ToTracing = 4,
+    /// This thread is an `OtlpTransport`'s export thread (for its whole
+    /// life): what its HTTP/gRPC stack logs is not exported again.
+    Exporting = 8,
+}
+
+/// Whether this thread is an OTLP export thread (`false` during thread
+/// teardown, unlike [`active`]: a thread being torn down is not exporting).
+#[cfg(feature = "otlp")]
+pub(crate) fn exporting() -> bool {
+    BUSY.try_with(|b| b.activities.get() & Activity::Exporting as u8 != 0)
+        .unwrap_or(false)
 }
 
 /// Whether any of `activities` is in progress on this thread. During thread
@@ -134,12 +149,12 @@ pub(crate) fn active(activities: &[Activity]) -> bool {
 }
 
 /// Marks a bridge activity as in progress until dropped (also on panic).
-#[cfg(any(feature = "log", feature = "tracing"))]
+#[cfg(any(feature = "log", feature = "tracing", feature = "otlp"))]
 pub(crate) struct ActivityGuard {
     previous: u8,
 }
 
-#[cfg(any(feature = "log", feature = "tracing"))]
+#[cfg(any(feature = "log", feature = "tracing", feature = "otlp"))]
 impl ActivityGuard {
     pub(crate) fn enter(activity: Activity) -> ActivityGuard {
         let previous = BUSY
@@ -153,7 +168,7 @@ impl ActivityGuard {
     }
 }
 
-#[cfg(any(feature = "log", feature = "tracing"))]
+#[cfg(any(feature = "log", feature = "tracing", feature = "otlp"))]
 impl Drop for ActivityGuard {
     fn drop(&mut self) {
         let _ = BUSY.try_with(|b| b.activities.set(self.previous));

@@ -89,41 +89,30 @@ pub trait Transport: Send + Sync + 'static {
     }
 }
 
-impl<T: Transport + ?Sized> Transport for Arc<T> {
-    fn write(&self, entry: &Entry<'_>) -> io::Result<()> {
-        (**self).write(entry)
-    }
-    fn id(&self) -> &str {
-        (**self).id()
-    }
-    fn level(&self) -> Option<Level> {
-        (**self).level()
-    }
-    fn enabled(&self) -> bool {
-        (**self).enabled()
-    }
-    fn flush(&self) -> io::Result<()> {
-        (**self).flush()
-    }
+/// A shared or boxed transport is a transport.
+macro_rules! forward_transport {
+    ($($ptr:ident),*) => {$(
+        impl<T: Transport + ?Sized> Transport for $ptr<T> {
+            fn write(&self, entry: &Entry<'_>) -> io::Result<()> {
+                (**self).write(entry)
+            }
+            fn id(&self) -> &str {
+                (**self).id()
+            }
+            fn level(&self) -> Option<Level> {
+                (**self).level()
+            }
+            fn enabled(&self) -> bool {
+                (**self).enabled()
+            }
+            fn flush(&self) -> io::Result<()> {
+                (**self).flush()
+            }
+        }
+    )*};
 }
 
-impl<T: Transport + ?Sized> Transport for Box<T> {
-    fn write(&self, entry: &Entry<'_>) -> io::Result<()> {
-        (**self).write(entry)
-    }
-    fn id(&self) -> &str {
-        (**self).id()
-    }
-    fn level(&self) -> Option<Level> {
-        (**self).level()
-    }
-    fn enabled(&self) -> bool {
-        (**self).enabled()
-    }
-    fn flush(&self) -> io::Result<()> {
-        (**self).flush()
-    }
-}
+forward_transport!(Arc, Box);
 
 /// Locks a writer mutex, recovering from poisoning: a writer that panicked
 /// mid-write must not disable logging for everyone after it.

@@ -11,7 +11,6 @@
 //! client logs through a bridge into loglayer is ignored by every
 //! `OtlpTransport` instead of being queued again.
 
-use std::cell::Cell;
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Condvar, Mutex};
@@ -24,15 +23,13 @@ use opentelemetry_sdk::logs::{LogBatch, LogExporter, SdkLogRecord, SdkLoggerProv
 
 use super::record::Pending;
 use crate::fault;
+use crate::reentry::{Activity, ActivityGuard};
 use crate::transport::lock;
 
-thread_local! {
-    static IN_EXPORT: Cell<bool> = const { Cell::new(false) };
-}
-
-/// Whether this thread is an `OtlpTransport` export thread.
+/// Whether this thread is an `OtlpTransport` export thread (marked with the
+/// crate's one re-entry mechanism, `reentry.rs`).
 pub(crate) fn in_export_thread() -> bool {
-    IN_EXPORT.try_with(Cell::get).unwrap_or(false)
+    crate::reentry::exporting()
 }
 
 /// How the export thread batches.
@@ -100,7 +97,7 @@ impl Queue {
         std::thread::Builder::new()
             .name("loglayer-otlp".into())
             .spawn(move || {
-                IN_EXPORT.with(|f| f.set(true));
+                let _exporting = ActivityGuard::enter(Activity::Exporting);
                 let made = catch_unwind(AssertUnwindSafe(make))
                     .unwrap_or_else(|_| Err("the OTLP exporter panicked while starting".into()));
                 match made {
