@@ -173,7 +173,8 @@ pub(crate) fn value<T: Serialize + ?Sized>(out: &mut Vec<u8>, v: &T) {
 
 /// Encodes a value whose top level is a list of fields (context, metadata):
 /// a top-level map or struct does not count towards [`MAX_DEPTH`], and a
-/// field nested too deeply becomes the placeholder alone, not the whole value.
+/// field nested too deeply becomes the placeholder alone, not the whole value
+/// (a failing or panicking `Serialize` still fails the whole value).
 pub(crate) fn fields<T: Serialize + ?Sized>(out: &mut Vec<u8>, v: &T) {
     encode_at(out, v, true);
 }
@@ -189,13 +190,23 @@ fn encode_at<T: Serialize + ?Sized>(out: &mut Vec<u8>, v: &T, root_fields: bool)
     }));
     let placeholder = match result {
         Ok(Ok(())) => return,
-        Ok(Err(Error::TooDeep)) => TOO_DEEP.to_owned(),
-        Ok(Err(Error::TooLarge)) => TOO_LARGE.to_owned(),
-        Ok(Err(Error::Custom(msg))) => format!("[unserializable: {msg}]"),
-        Err(_) => "[unserializable: panicked]".to_owned(),
+        Ok(Err(e)) => placeholder(&e),
+        Err(_) => PANICKED.to_owned(),
     };
     out.truncate(start);
     str(out, &placeholder);
+}
+
+/// Placeholder for a `Serialize` impl that panicked.
+const PANICKED: &str = "[unserializable: panicked]";
+
+/// The documented placeholder for a value that could not be encoded.
+fn placeholder(e: &Error) -> String {
+    match e {
+        Error::TooDeep => TOO_DEEP.to_owned(),
+        Error::TooLarge => TOO_LARGE.to_owned(),
+        Error::Custom(msg) => format!("[unserializable: {msg}]"),
+    }
 }
 
 /// Why a value could not be encoded.
@@ -287,6 +298,8 @@ impl Container<'_> {
             root_fields: false,
         });
         match result {
+            // A field of a list of fields nested too deeply is its own
+            // placeholder; the other fields are kept.
             Err(Error::TooDeep) if self.root_fields => {
                 self.out.truncate(start);
                 str(self.out, TOO_DEEP);

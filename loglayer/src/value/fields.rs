@@ -68,8 +68,15 @@ impl Fields {
         let mut fields = Fields::new();
         match Value::decode(&buf).0 {
             Value::Map(map) => {
+                // A serde map rarely repeats a key: check with a set, so
+                // that a huge map is not quadratic.
+                let mut seen: HashSet<&str, BuildHasherDefault<Fnv>> = HashSet::default();
                 for (k, v) in map.encoded() {
-                    fields.push_encoded(k, v);
+                    if seen.insert(k) {
+                        fields.append(k, |out| out.extend_from_slice(v));
+                    } else {
+                        fields.push_encoded(k, v);
+                    }
                 }
             }
             Value::Null => {}
