@@ -19,7 +19,7 @@ pub enum ScopeLogger {
     /// A logger, current as it is.
     Ready(LogLayer),
     /// A child of a frozen parent with extra context fields, not built yet.
-    Pending(Pending),
+    Pending(PendingChild),
     /// A child of whatever logger is current when the scope is first entered
     /// (a boxed future's first poll), with these fields. Resolved into
     /// `Pending` on entry, so the thread's slot never holds one.
@@ -28,7 +28,7 @@ pub enum ScopeLogger {
 
 /// See [`ScopeLogger::Pending`].
 #[doc(hidden)]
-pub struct Pending {
+pub struct PendingChild {
     parent: Frozen,
     fields: PackedFields,
 }
@@ -36,7 +36,7 @@ pub struct Pending {
 impl ScopeLogger {
     /// A pending child of `parent` as it is now, with `fields` (rendered now).
     pub(crate) fn pending(parent: Frozen, fields: &[(&str, &dyn FieldValue)]) -> Self {
-        ScopeLogger::Pending(Pending {
+        ScopeLogger::Pending(PendingChild {
             parent,
             fields: PackedFields::pack(fields),
         })
@@ -49,7 +49,7 @@ impl ScopeLogger {
 
     /// A child of `parent` as it is now, with no fields of its own.
     pub(crate) fn child_of(parent: Frozen) -> Self {
-        ScopeLogger::Pending(Pending {
+        ScopeLogger::Pending(PendingChild {
             parent,
             fields: PackedFields::empty(),
         })
@@ -64,12 +64,12 @@ impl ScopeLogger {
         let pending = match self {
             ScopeLogger::Ready(l) => return (l, None),
             ScopeLogger::Pending(p) => p,
-            ScopeLogger::Deferred(fields) => Pending {
+            ScopeLogger::Deferred(fields) => PendingChild {
                 parent: super::freeze_current(),
                 fields,
             },
         };
-        let Pending { parent, fields } = pending;
+        let PendingChild { parent, fields } = pending;
         if fields.is_empty() {
             (parent.into_child(), None)
         } else if parent.has_plugins() {
@@ -87,7 +87,7 @@ impl ScopeLogger {
     pub(crate) fn resolve(&mut self) {
         if let ScopeLogger::Deferred(fields) = self {
             let fields = std::mem::replace(fields, PackedFields::empty());
-            *self = ScopeLogger::Pending(Pending {
+            *self = ScopeLogger::Pending(PendingChild {
                 parent: super::freeze_current(),
                 fields,
             });

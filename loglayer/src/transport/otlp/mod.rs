@@ -232,7 +232,7 @@ impl Transport for OtlpTransport {
         if worker::in_export_thread() || entry.target().is_some_and(is_exporter_crate) {
             return Ok(());
         }
-        match self.queue.push(record::Pending::new(entry)) {
+        match self.queue.push(record::Queued::new(entry)) {
             Ok(()) => Ok(()),
             Err(Refused::Full(n)) => Err(io::Error::new(
                 io::ErrorKind::WouldBlock,

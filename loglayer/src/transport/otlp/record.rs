@@ -1,6 +1,6 @@
-//! What the caller's thread queues for one entry ([`Pending`]: an owned copy
+//! What the caller's thread queues for one entry ([`Queued`]: an owned copy
 //! of its typed values, nothing rendered), and how the export thread maps it onto an OpenTelemetry
-//! log record ([`Pending::fill`]): the whole mapping, in one function.
+//! log record ([`Queued::fill`]): the whole mapping, in one function.
 
 use std::time::SystemTime;
 
@@ -18,7 +18,7 @@ const SPAN_ID: &str = "span_id";
 const TRACE_FLAGS: &str = "trace_flags";
 
 /// One entry, copied off the caller's borrowed [`Entry`].
-pub(crate) struct Pending {
+pub(crate) struct Queued {
     level: Level,
     time: SystemTime,
     /// The message, then each field's key and encoded value (see
@@ -34,12 +34,12 @@ pub(crate) struct Pending {
     error: Option<ErrorInfo>,
 }
 
-/// An offset into a `Pending`'s text (entries over 4 GiB are not queued whole).
+/// An offset into a queued entry's bytes (entries over 4 GiB are not queued whole).
 fn offset(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-impl Pending {
+impl Queued {
     /// Copies `entry` with two allocations (the text and the field ranges),
     /// plus the error's when there is one.
     pub(crate) fn new(entry: &Entry<'_>) -> Self {
@@ -58,7 +58,7 @@ impl Pending {
             bytes.extend_from_slice(v);
             fields.push([key_start, value_start, offset(bytes.len())]);
         }
-        Pending {
+        Queued {
             level: entry.level(),
             time: entry.time(),
             bytes,

@@ -1,6 +1,6 @@
 //! The queue between log calls and the export thread.
 //!
-//! Callers push a [`Pending`] under a short lock and never wait: when the
+//! Callers push a [`Queued`] under a short lock and never wait: when the
 //! queue is full the entry is refused (the logger counts it). One thread per
 //! transport takes batches off the queue, maps them and exports them; every
 //! record it takes is *settled* — exported, or counted as a failure — and
@@ -21,7 +21,7 @@ use opentelemetry::InstrumentationScope;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::logs::{LogBatch, LogExporter, SdkLogRecord, SdkLoggerProvider};
 
-use super::record::Pending;
+use super::record::Queued;
 use crate::fault;
 use crate::reentry::{Activity, ActivityGuard};
 use crate::transport::lock;
@@ -41,7 +41,7 @@ pub(crate) struct Limits {
 
 #[derive(Default)]
 struct State {
-    queue: VecDeque<Pending>,
+    queue: VecDeque<Queued>,
     /// Entries ever pushed.
     pushed: u64,
     /// Entries ever taken off the queue and exported or counted as failed.
@@ -130,7 +130,7 @@ impl Queue {
     }
 
     /// Queues one entry; never waits for the export thread.
-    pub(crate) fn push(&self, pending: Pending) -> Result<(), Refused> {
+    pub(crate) fn push(&self, pending: Queued) -> Result<(), Refused> {
         let mut st = lock(&self.state);
         if st.shutdown || st.stopped {
             return Err(Refused::Stopped);
@@ -202,7 +202,7 @@ fn run<E: LogExporter>(
     let logger = provider.logger_with_scope(scope.clone());
     let mut records: Vec<SdkLogRecord> = Vec::with_capacity(q.limits.batch_size);
     loop {
-        let batch: Vec<Pending> = {
+        let batch: Vec<Queued> = {
             let mut st = lock(&q.state);
             let deadline = Instant::now() + q.limits.delay;
             loop {
