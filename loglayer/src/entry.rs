@@ -22,6 +22,15 @@
 //! until the key is unique (`__msg` if `_msg` is taken). Nothing is dropped and no
 //! line ever holds a key twice.
 //!
+//! **Formats.** [`Entry::write_json_with`] writes the same shape with a
+//! [`JsonFormat`]'s names and formats for the first three fields (and, with
+//! [`ErrorFormat::Ecs`](crate::transport::ErrorFormat::Ecs), the error as
+//! `error.*` root keys). The reserved keys are then the format's: with
+//! [`JsonFormat::google_cloud`] a user key `severity` becomes `_severity`,
+//! and `msg` is an ordinary key. [`Entry::write_json`] is the default format's
+//! fast path, byte for byte what `write_json_with(&JsonFormat::new(), ..)`
+//! writes.
+//!
 //! [`LogLayerBuilder::error_field_name`]: crate::LogLayerBuilder::error_field_name
 //! [`LogLayerBuilder::context_field_name`]: crate::LogLayerBuilder::context_field_name
 //! [`LogLayerBuilder::metadata_field_name`]: crate::LogLayerBuilder::metadata_field_name
@@ -32,6 +41,7 @@ use std::time::SystemTime;
 use crate::context::Context;
 use crate::error::ErrorInfo;
 use crate::json;
+use crate::transport::JsonFormat;
 use crate::value::{encode, Fields, Value};
 use crate::Level;
 
@@ -42,6 +52,14 @@ use crate::Level;
 #[inline]
 pub(crate) fn is_fixed_key(key: &str) -> bool {
     matches!(key, "time" | "level" | "msg")
+}
+
+/// Whose names the keys a line writes itself follow: the default line's
+/// (`time`, `level`, `msg`, the error field name) or a [`JsonFormat`]'s.
+#[derive(Clone, Copy)]
+enum Root<'f> {
+    Default,
+    Format(&'f JsonFormat),
 }
 
 /// Where context, metadata and the error go in a line.
@@ -63,10 +81,14 @@ impl Default for Shape {
 }
 
 impl Shape {
-    fn is_reserved(&self, key: &str) -> bool {
-        is_fixed_key(key)
-            || key == self.error_field
-            || self.context_field.as_deref() == Some(key)
+    /// Whether a user key must be renamed in a line whose own keys are
+    /// `root`'s (see [`Root`]).
+    fn is_reserved(&self, root: Root<'_>, key: &str) -> bool {
+        let own = match root {
+            Root::Default => is_fixed_key(key) || key == self.error_field,
+            Root::Format(format) => format.reserves(key, &self.error_field),
+        };
+        own || self.context_field.as_deref() == Some(key)
             || self.metadata_field.as_deref() == Some(key)
     }
 
@@ -163,25 +185,36 @@ impl<'a> Entry<'a> {
     }
 
     /// Whether the fast path applies: flattened, no overrides, no collisions.
-    fn simple(&self) -> bool {
+    #[inline(always)]
+    fn simple(&self, root: Root<'_>) -> bool {
         if !self.shape.flattened() {
             return false;
         }
-        // Flattened, the reserved keys are time/level/msg (flag computed once
-        // per context) and the error field (an O(1) lookup): no per-key scan.
-        if !self.context.is_empty()
-            && (self.context.has_fixed_reserved || self.context.contains(&self.shape.error_field))
-        {
-            return false;
+        // Flattened, the reserved keys are the line's own: time/level/msg
+        // (flag computed once per context) and the error field, or a
+        // format's few keys — O(1) lookups each, no scan of the context.
+        if !self.context.is_empty() {
+            let taken = match root {
+                Root::Default => {
+                    self.context.has_fixed_reserved
+                        || self.context.contains(&self.shape.error_field)
+                }
+                Root::Format(format) => format
+                    .owned_keys(&self.shape.error_field)
+                    .any(|k| self.context.contains(k)),
+            };
+            if taken {
+                return false;
+            }
         }
         self.metadata
             .keys()
-            .all(|k| !self.shape.is_reserved(k) && !self.context.contains(k))
+            .all(|k| !self.shape.is_reserved(root, k) && !self.context.contains(k))
     }
 
     /// Root fields after `time`/`level`/`msg`, in output order, with the
     /// override and collision rules applied (the general path).
-    fn plan(&self) -> Vec<(Cow<'a, str>, Out<'a>)> {
+    fn plan(&self, root: Root<'_>) -> Vec<(Cow<'a, str>, Out<'a>)> {
         let shape = self.shape;
         let mut out: Vec<(Cow<'a, str>, Out<'a>)> = Vec::new();
         let ctx = self.context.fields.iter_encoded();
@@ -247,9 +280,9 @@ impl<'a> Entry<'a> {
             if ours(key, val) {
                 continue;
             }
-            if shape.is_reserved(key) {
+            if shape.is_reserved(root, key) {
                 let mut renamed = format!("_{key}");
-                while shape.is_reserved(&renamed)
+                while shape.is_reserved(root, &renamed)
                     || out.iter().any(|(k, _)| *k == renamed)
                     || seen.contains(&renamed)
                 {
@@ -282,7 +315,47 @@ impl<'a> Entry<'a> {
         out.extend_from_slice(self.level.as_str().as_bytes());
         out.extend_from_slice(b"\",\"msg\":");
         json::write_str(out, self.message);
-        if self.simple() {
+        self.write_fields(Root::Default, out);
+        out.push(b'}');
+    }
+
+    /// Appends this entry as one JSON object written in `format`: its names
+    /// for the time, level and message (and the error, with
+    /// [`ErrorFormat::Ecs`](crate::transport::ErrorFormat::Ecs)), its time
+    /// and level formats. The rest of the line is what
+    /// [`write_json`](Entry::write_json) writes, the collision rule applied
+    /// to the format's names; with [`JsonFormat::new()`] the bytes are the
+    /// same.
+    ///
+    /// ```
+    /// # use loglayer::{transport::{JsonFormat, Transport}, Entry, LogLayer};
+    /// struct Gcp;
+    /// impl Transport for Gcp {
+    ///     fn write(&self, entry: &Entry<'_>) -> std::io::Result<()> {
+    ///         let mut line = Vec::new();
+    ///         entry.write_json_with(&JsonFormat::google_cloud(), &mut line);
+    ///         let line: serde_json::Value = serde_json::from_slice(&line).unwrap();
+    ///         assert_eq!(line["severity"], "WARNING");
+    ///         assert_eq!(line["message"], "disk at 90%");
+    ///         assert_eq!(line["_severity"], "high"); // the user's key, renamed
+    ///         Ok(())
+    ///     }
+    /// }
+    /// let log = LogLayer::new(Gcp);
+    /// log.with_metadata(serde_json::json!({"severity": "high"})).warn("disk at 90%");
+    /// ```
+    pub fn write_json_with(&self, format: &JsonFormat, out: &mut Vec<u8>) {
+        format.write_head(out, self.time, self.level, self.message);
+        self.write_fields(Root::Format(format), out);
+        out.push(b'}');
+    }
+
+    /// Writes the fields after the time, level and message, each preceded
+    /// by a comma: the context's rendered fragment and the metadata straight
+    /// from their encodings when nothing collides, else [`plan`](Self::plan).
+    #[inline(always)]
+    fn write_fields(&self, root: Root<'_>, out: &mut Vec<u8>) {
+        if self.simple(root) {
             if !self.context.is_empty() {
                 out.push(b',');
                 out.extend_from_slice(&self.context.rendered);
@@ -294,20 +367,21 @@ impl<'a> Entry<'a> {
                 crate::value::write_json(out, v);
             }
             if let Some(err) = self.error {
-                out.push(b',');
-                json::write_str(out, &self.shape.error_field);
-                out.push(b':');
-                err.write_json(out);
+                write_error(out, root, &self.shape.error_field, err);
             }
         } else {
-            for (k, v) in self.plan() {
-                out.push(b',');
-                json::write_str(out, &k);
-                out.push(b':');
-                write_out(out, &v);
+            for (k, v) in self.plan(root) {
+                match v {
+                    Out::Error(err) => write_error(out, root, &k, err),
+                    v => {
+                        out.push(b',');
+                        json::write_str(out, &k);
+                        out.push(b':');
+                        write_out(out, &v);
+                    }
+                }
             }
         }
-        out.push(b'}');
     }
 
     /// Calls `f` with each root field after `time`, `level` and `msg`, as
@@ -333,7 +407,7 @@ impl<'a> Entry<'a> {
     /// ```
     pub fn for_each_field(&self, mut f: impl FnMut(&str, Value<'_>)) {
         let mut buf = Vec::new();
-        for (k, v) in self.plan() {
+        for (k, v) in self.plan(Root::Default) {
             match v {
                 Out::Value(bytes) => f(&k, Value::decode(bytes).0),
                 Out::Object(pairs) => {
@@ -366,6 +440,20 @@ impl<'a> Entry<'a> {
         let mut buf = Vec::with_capacity(256);
         self.write_json(&mut buf);
         serde_json::from_slice(&buf).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// Writes `,` and the error under `key` (the error field name), or as the
+/// format's error fields.
+fn write_error(out: &mut Vec<u8>, root: Root<'_>, key: &str, err: &ErrorInfo) {
+    match root {
+        Root::Default => {
+            out.push(b',');
+            json::write_str(out, key);
+            out.push(b':');
+            err.write_json(out);
+        }
+        Root::Format(format) => format.write_error(out, key, err),
     }
 }
 

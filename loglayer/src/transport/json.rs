@@ -4,7 +4,7 @@ use std::fmt;
 use std::io::{self, Write};
 use std::sync::Mutex;
 
-use super::{transport_options, with_buffer, with_writer, Options, Transport};
+use super::{transport_options, with_buffer, with_writer, JsonFormat, Options, Transport};
 use crate::Entry;
 
 /// Writes each entry as one line of JSON, with **one `write_all` call per
@@ -12,7 +12,10 @@ use crate::Entry;
 /// a line as soon as it is written.
 ///
 /// The line's shape (key order, nesting, the collision rule, placeholders) is
-/// described in [`Entry`](crate::Entry#the-shape-of-a-line).
+/// described in [`Entry`](crate::Entry#the-shape-of-a-line). The names and
+/// formats of the time, level, message and error fields are set with
+/// [`with_format`](JsonTransport::with_format) (presets for Google Cloud
+/// Logging, Elastic Common Schema and Datadog).
 ///
 /// ```
 /// use loglayer::{transport::JsonTransport, LogLayer};
@@ -39,6 +42,9 @@ use crate::Entry;
 pub struct JsonTransport {
     writer: Mutex<Box<dyn Write + Send>>,
     options: Options,
+    /// `None` for the default line, written by [`Entry::write_json`]'s fast
+    /// path.
+    format: Option<JsonFormat>,
 }
 
 impl JsonTransport {
@@ -47,6 +53,7 @@ impl JsonTransport {
         JsonTransport {
             writer: Mutex::new(Box::new(writer)),
             options: Options::new("json"),
+            format: None,
         }
     }
 
@@ -70,6 +77,37 @@ impl JsonTransport {
         Self::new(io::stderr())
     }
 
+    /// Writes lines in `format`: its names for the time, level and message
+    /// fields, its time and level formats, its error fields (LogLayer's
+    /// `messageField`, `levelField`, `dateField`, `levelFn`, `dateFn`).
+    ///
+    /// ```
+    /// use loglayer::transport::{JsonFormat, JsonTransport};
+    ///
+    /// // Cloud Run, GKE, Cloud Functions: severity, message and time are read
+    /// // from each line on stdout.
+    /// let log = loglayer::LogLayer::new(JsonTransport::stdout().with_format(JsonFormat::google_cloud()));
+    /// log.info("ready");
+    /// ```
+    pub fn with_format(mut self, format: JsonFormat) -> Self {
+        self.format = (!format.is_default()).then_some(format);
+        self
+    }
+
+    /// The format lines are written in ([`JsonFormat::new`] unless
+    /// [`with_format`](JsonTransport::with_format) set one).
+    ///
+    /// ```
+    /// use loglayer::transport::{JsonFormat, JsonTransport};
+    ///
+    /// assert_eq!(JsonTransport::stdout().format(), JsonFormat::new());
+    /// let t = JsonTransport::stdout().with_format(JsonFormat::datadog());
+    /// assert_eq!(t.format(), JsonFormat::datadog());
+    /// ```
+    pub fn format(&self) -> JsonFormat {
+        self.format.clone().unwrap_or_default()
+    }
+
     transport_options! {
         example: JsonTransport::stdout(),
         default_id: "json",
@@ -82,6 +120,7 @@ impl fmt::Debug for JsonTransport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JsonTransport")
             .field("options", &self.options)
+            .field("format", &self.format())
             .finish_non_exhaustive()
     }
 }
@@ -89,7 +128,10 @@ impl fmt::Debug for JsonTransport {
 impl Transport for JsonTransport {
     fn write(&self, entry: &Entry<'_>) -> io::Result<()> {
         with_buffer(|buf| {
-            entry.write_json(buf);
+            match &self.format {
+                None => entry.write_json(buf),
+                Some(format) => entry.write_json_with(format, buf),
+            }
             buf.push(b'\n');
             with_writer(&self.writer, |w| w.write_all(buf))
         })

@@ -1,10 +1,12 @@
 //! Transports: where entries go.
 //!
 //! A logger sends each entry to every transport it holds. The crate ships
-//! [`JsonTransport`] (JSON lines), [`ConsoleTransport`] (a human format for a
-//! terminal) and [`CaptureTransport`] (in memory, for tests), and with the
-//! `tracing` feature `TracingTransport` (entries re-emitted as `tracing`
-//! events); anything else is a few lines of [`Transport`].
+//! [`JsonTransport`] (JSON lines, its field names and formats set by a
+//! [`JsonFormat`], with presets for Google Cloud, Elastic and Datadog),
+//! [`ConsoleTransport`] (a human format for a terminal) and
+//! [`CaptureTransport`] (in memory, for tests), and with the `tracing`
+//! feature `TracingTransport` (entries re-emitted as `tracing` events);
+//! anything else is a few lines of [`Transport`].
 //!
 //! The built-in transports set their id, level and on/off switch with the
 //! same methods (`with_id`, `with_level`, `set_enabled`), written once.
@@ -12,6 +14,7 @@
 mod capture;
 mod console;
 mod json;
+mod json_format;
 mod options;
 #[cfg(feature = "tracing")]
 mod tracing;
@@ -22,6 +25,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 pub use capture::CaptureTransport;
 pub use console::ConsoleTransport;
 pub use json::JsonTransport;
+pub use json_format::{ErrorFormat, JsonFormat, LevelFormat, TimeFormat};
 pub(crate) use options::{transport_options, Options};
 #[cfg(feature = "tracing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
