@@ -186,8 +186,8 @@ pub use fault::{failures, Failures};
 pub use lazy::{lazy, Lazy};
 pub use level::{Level, ParseLevelError, STATIC_MAX_LEVEL};
 pub use logger::{
-    DuplicatePluginError, LevelControl, LogBuilder, LogLayer, LogLayerBuilder, OnlyOptions,
-    RawEntry,
+    BufferStats, DuplicatePluginError, FingersCrossed, LevelControl, LogBuilder, LogLayer,
+    LogLayerBuilder, OnlyOptions, RawEntry,
 };
 
 pub use loglayer_macros::with_logger;

@@ -6,12 +6,15 @@
 //!    buffers and catches any panic, so a log call never panics its caller;
 //! 2. `emit_in` assembles the [`Entry`]: time, prefix + message, metadata
 //!    (unless muted), the context (unless muted; lazy values computed now);
-//! 3. without plugins it goes straight to [`send`]; with plugins,
+//! 3. a logger with a fingers-crossed buffer (`logger/buffer.rs`) decides
+//!    in `fingers_crossed` whether the entry waits in the buffer, or
+//!    triggers it (the buffered entries are written first, marked);
+//! 4. without plugins it goes straight to [`send`]; with plugins,
 //!    `emit_with_plugins` runs their hooks in LogLayer's order
 //!    (`on_metadata_called`, `on_before_data_out`, `on_before_message_out`,
 //!    `transform_log_level`, `should_log`, then `should_send_to_logger` per
 //!    transport), each under [`catch`];
-//! 4. each transport that [`accepts`] the level gets it through
+//! 5. each transport that [`accepts`] the level gets it through
 //!    [`write_one`], which counts a failure or panic instead of spreading it.
 //!
 //! In steady state, without plugins or lazy values, an entry allocates
@@ -23,7 +26,7 @@ use std::cell::RefCell;
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 use std::time::SystemTime;
 
 use crate::context::Context;
@@ -31,7 +34,9 @@ use crate::entry::Entry;
 use crate::error::ErrorInfo;
 use crate::fault;
 use crate::json;
-use crate::logger::{Inner, PluginSlot, State, MUTE_CONTEXT, MUTE_METADATA};
+use crate::logger::{
+    Buffer, Buffered, Inner, PluginSlot, Released, State, Stored, MUTE_CONTEXT, MUTE_METADATA,
+};
 use crate::plugin::{LogData, Plugin};
 use crate::reentry::EntryGuard;
 use crate::transport::Transport;
@@ -39,6 +44,12 @@ use crate::value::Fields;
 use crate::Level;
 
 static EMPTY_CONTEXT: LazyLock<Context> = LazyLock::new(Context::default);
+
+/// The metadata key that marks an entry written from a fingers-crossed buffer.
+const BUFFERED_KEY: &str = "buffered";
+/// The metadata key, on the first entry written from a buffer that
+/// overflowed, counting the older entries it dropped.
+const BUFFER_DROPPED_KEY: &str = "buffer_dropped";
 
 /// A value written as a field. Implemented by the wrappers the macros build;
 /// not public API.
@@ -172,8 +183,27 @@ impl Inner {
             &evaluated
         };
 
+        if let Some(buffer) = &self.config.buffer {
+            if self.fingers_crossed(buffer, &state, time, msg, meta, context, &record) {
+                return;
+            }
+        }
+        self.dispatch(&state, time, msg, meta, context, &record);
+    }
+
+    /// An assembled entry to the plugins, if any, and the transports.
+    #[inline]
+    fn dispatch(
+        &self,
+        state: &State,
+        time: SystemTime,
+        msg: &mut String,
+        meta: &mut Fields,
+        context: &Context,
+        record: &Record<'_>,
+    ) {
         if state.has_plugins() {
-            self.emit_with_plugins(&state, time, msg, meta, context, &record);
+            self.emit_with_plugins(state, time, msg, meta, context, record);
             return;
         }
         let entry = Entry {
@@ -186,7 +216,113 @@ impl Inner {
             error: record.error,
             shape: &self.config.shape,
         };
-        send(&state, &entry);
+        send(state, &entry);
+    }
+
+    /// For a logger with a fingers-crossed buffer (`logger/buffer.rs`):
+    /// keeps an entry the levels drop, or triggers the buffer and writes what
+    /// it held before this entry. Returns whether the entry was taken
+    /// (buffered or dropped) rather than to be written now.
+    #[cold]
+    #[inline(never)]
+    #[allow(clippy::too_many_arguments)]
+    fn fingers_crossed(
+        &self,
+        buffer: &Buffer,
+        state: &State,
+        time: SystemTime,
+        msg: &str,
+        meta: &Fields,
+        context: &Context,
+        record: &Record<'_>,
+    ) -> bool {
+        let level = record.level;
+        let written = self.levels_pass(level, record.target);
+        // What an open (triggered) buffer drops: below both the levels and
+        // the buffer's level.
+        let dropped_when_open = !written && level < buffer.options.level;
+        if buffer.is_open() {
+            return dropped_when_open;
+        }
+        if level >= buffer.options.trigger {
+            if let Some(released) = buffer.release() {
+                self.write_released(state, released);
+            }
+            return dropped_when_open;
+        }
+        if written {
+            return false;
+        }
+        if level < buffer.options.level {
+            return true;
+        }
+        let entry = Buffered {
+            level,
+            time,
+            message: msg.to_owned(),
+            target: record.target.map(Box::from),
+            context: owned_context(state, context),
+            metadata: meta.clone(),
+            error: record.error.cloned(),
+        };
+        match buffer.store(entry) {
+            Stored::Held => true,
+            // Triggered meanwhile by another thread: write it now.
+            Stored::Open => false,
+        }
+    }
+
+    /// Writes what a triggered buffer held, oldest first, each marked
+    /// `"buffered": true` (the first also with `buffer_dropped` when the
+    /// buffer overflowed). Returns how many were written.
+    fn write_released(&self, state: &State, released: Released) -> usize {
+        let count = released.entries.len();
+        for (i, mut b) in released.entries.into_iter().enumerate() {
+            b.metadata.push_value(BUFFERED_KEY, &true);
+            if i == 0 && released.dropped > 0 {
+                b.metadata.push_value(BUFFER_DROPPED_KEY, &released.dropped);
+            }
+            let record = Record {
+                level: b.level,
+                msg: Msg::Display(&""),
+                meta: Meta::None,
+                error: b.error.as_ref(),
+                target: b.target.as_deref(),
+                context: None,
+            };
+            self.dispatch(
+                state,
+                b.time,
+                &mut b.message,
+                &mut b.metadata,
+                &b.context,
+                &record,
+            );
+        }
+        count
+    }
+
+    /// Triggers this logger's buffer without an entry
+    /// ([`LogLayer::release_buffered`](crate::LogLayer::release_buffered)).
+    /// Never panics.
+    pub(crate) fn release_buffered(&self) -> usize {
+        let Some(released) = self.config.buffer.as_ref().and_then(|b| b.release()) else {
+            return 0;
+        };
+        if released.entries.is_empty() {
+            return 0;
+        }
+        let Some(_depth) = EntryGuard::enter() else {
+            fault::entry_dropped("logging re-entered itself too deeply (a transport or value that logs while logging?)");
+            return 0;
+        };
+        let state = self.state.load();
+        catch_unwind(AssertUnwindSafe(|| self.write_released(&state, released))).unwrap_or_else(
+            |_| {
+                fault::entry_dropped("internal panic while writing buffered entries");
+                0
+            },
+        )
     }
 
     /// The plugin hooks, in LogLayer's order. Plugins read and edit typed
@@ -322,6 +458,16 @@ impl Inner {
                 write_one(&**t, &entry);
             }
         }
+    }
+}
+
+/// The context of an entry to buffer, owned: the logger's own (shared), or a
+/// copy of one made for this entry (lazy values computed, `raw`'s, muted).
+fn owned_context(state: &State, context: &Context) -> Arc<Context> {
+    if std::ptr::eq(context, &*state.context) {
+        state.context.clone()
+    } else {
+        Arc::new(Context::new(context.fields.clone()))
     }
 }
 

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 use serde_json::Value;
 
+use super::buffer::{Buffer, FingersCrossed};
 use super::levels::{note_levels, TargetLevels, ALL_LEVELS, DISABLED, MUTE_CONTEXT, MUTE_METADATA};
 use super::state::{Config, Inner, PluginSlot, State};
 use super::LogLayer;
@@ -53,6 +54,7 @@ pub struct LogLayerBuilder {
     copy_msg_on_only_error: bool,
     muted: u8,
     target_levels: Option<TargetLevels>,
+    fingers_crossed: Option<FingersCrossed>,
 }
 
 impl fmt::Debug for LogLayerBuilder {
@@ -83,6 +85,7 @@ impl LogLayerBuilder {
             copy_msg_on_only_error: false,
             muted: 0,
             target_levels: None,
+            fingers_crossed: None,
         }
     }
 
@@ -179,6 +182,31 @@ impl LogLayerBuilder {
     /// ```
     pub fn level_control(mut self, control: LevelControl) -> Self {
         self.target_levels = Some(TargetLevels::Control(control));
+        self
+    }
+
+    /// Keeps the entries below the logger's levels, down to `options`'
+    /// level, in one fingers-crossed buffer for this logger and everything
+    /// under it, written when an entry at the trigger level comes; see
+    /// [`FingersCrossed`]. For a buffer per unit of work (a request, a job),
+    /// use [`LogLayer::fingers_crossed`] on a base logger instead.
+    ///
+    /// ```
+    /// use loglayer::{transport::CaptureTransport, FingersCrossed, Level, LogLayer};
+    ///
+    /// let capture = CaptureTransport::new();
+    /// let log = LogLayer::builder()
+    ///     .transport(capture.clone())
+    ///     .level(Level::Info)
+    ///     .fingers_crossed(FingersCrossed::new(Level::Trace))
+    ///     .build();
+    /// log.trace("connecting");
+    /// assert!(capture.is_empty());
+    /// log.error("connection refused");
+    /// assert_eq!(capture.messages(), ["connecting", "connection refused"]);
+    /// ```
+    pub fn fingers_crossed(mut self, options: FingersCrossed) -> Self {
+        self.fingers_crossed = Some(options);
         self
     }
 
@@ -282,6 +310,9 @@ impl LogLayerBuilder {
                 .as_ref()
                 .map_or(levels, |t| levels & t.mask()),
         );
+        if let Some(options) = &self.fingers_crossed {
+            note_levels(options.level.mask_from());
+        }
         if !self.enabled {
             levels |= DISABLED;
         }
@@ -292,6 +323,7 @@ impl LogLayerBuilder {
             copy_msg_on_only_error: self.copy_msg_on_only_error,
             target_levels: self.target_levels,
             prefix: self.prefix.map(Arc::from),
+            buffer: self.fingers_crossed.map(|o| Arc::new(Buffer::new(o))),
         });
         LogLayer {
             inner: Arc::new(Inner {

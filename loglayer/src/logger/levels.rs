@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 
 use super::level_control::LevelControl;
-use super::state::{Config, Inner, State};
+use super::state::{Config, Inner};
 use super::LogLayer;
 use crate::{Directives, Level};
 
@@ -70,6 +70,40 @@ impl Config {
             Some(TargetLevels::Control(c)) => c.enabled(target, level),
         }
     }
+
+    /// Whether the per-target levels let `level` through, or else a
+    /// fingers-crossed buffer takes it. Out of line, so that the checks
+    /// before it stay a tail call for loggers without per-target levels.
+    #[inline(never)]
+    fn target_or_buffer(&self, mask: u8, level: Level, target: Option<&str>) -> bool {
+        self.target_allows(target, level) || self.buffers(mask, level)
+    }
+
+    /// Whether a fingers-crossed buffer takes (or, once triggered, lets
+    /// through) `level` that the levels drop: only when logging is on.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn buffers(&self, mask: u8, level: Level) -> bool {
+        match &self.buffer {
+            None => false,
+            Some(b) => mask & DISABLED == 0 && level >= b.options.level,
+        }
+    }
+
+    /// Whether an entry at `level` from `target` passes, given the level
+    /// mask: written, or kept by a fingers-crossed buffer. The one shape of
+    /// the check, for [`Inner`] and [`Frozen`](super::Frozen) alike; without
+    /// per-target levels or a buffer it is a mask test and one branch.
+    #[inline]
+    pub(crate) fn allows(&self, mask: u8, level: Level, target: Option<&str>) -> bool {
+        if !levels_allow(mask, level) {
+            return self.buffers(mask, level);
+        }
+        match self.target_levels {
+            None => true,
+            Some(_) => self.target_or_buffer(mask, level, target),
+        }
+    }
 }
 
 /// Whether a level mask lets `level` through.
@@ -79,16 +113,27 @@ pub(super) fn levels_allow(mask: u8, level: Level) -> bool {
 }
 
 impl Inner {
-    /// Whether `level` passes for an entry without a target (the methods).
+    /// Whether `level` passes for an entry without a target (the methods):
+    /// written, or kept by a fingers-crossed buffer.
     #[inline]
     pub(crate) fn is_enabled(&self, level: Level) -> bool {
-        self.mask_allows(level) && self.config.target_allows(None, level)
+        let mask = self.levels.load(Ordering::Relaxed);
+        self.config.allows(mask, level, None)
     }
 
-    /// Whether `level` passes for an entry from `target` (the macros).
+    /// Whether `level` passes for an entry from `target` (the macros):
+    /// written, or kept by a fingers-crossed buffer.
     #[inline]
     pub(crate) fn is_enabled_for(&self, level: Level, target: &str) -> bool {
-        self.mask_allows(level) && self.config.target_allows(Some(target), level)
+        let mask = self.levels.load(Ordering::Relaxed);
+        self.config.allows(mask, level, Some(target))
+    }
+
+    /// Whether the levels alone (not a buffer) let `level` from `target`
+    /// through: the entry is written rather than buffered.
+    #[inline]
+    pub(crate) fn levels_pass(&self, level: Level, target: Option<&str>) -> bool {
+        self.mask_allows(level) && self.config.target_allows(target, level)
     }
 
     #[inline]
@@ -114,16 +159,7 @@ impl LogLayer {
     /// inherit the forced level.
     #[cfg_attr(not(feature = "tower"), allow(dead_code))]
     pub(crate) fn child_at_level(&self, level: Level) -> LogLayer {
-        let mut frozen = self.inner.freeze();
-        let config = Arc::new(Config {
-            target_levels: None,
-            ..Config::clone(&frozen.state.config)
-        });
-        frozen.state = Arc::new(State {
-            config,
-            ..State::clone(&frozen.state)
-        });
-        let child = frozen.into_child();
+        let child = self.child_with_config(|config| config.target_levels = None);
         child.update_levels(|v| (v & DISABLED) | level.mask_from());
         child
     }
@@ -165,7 +201,8 @@ impl LogLayer {
     }
 
     /// Whether an entry at `level` would be sent (logging on and the level
-    /// enabled).
+    /// enabled), or kept by a [fingers-crossed](crate::FingersCrossed)
+    /// buffer.
     pub fn is_level_enabled(&self, level: Level) -> bool {
         self.inner.is_enabled(level)
     }

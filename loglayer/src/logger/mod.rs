@@ -10,6 +10,7 @@
 //! | `levels.rs` | which entries get through: level mask, `set_level` and friends, mutes |
 //! | `level_control.rs` | [`LevelControl`]: levels that change while the program runs |
 //! | `attached.rs` | transports and plugins by id, `flush` |
+//! | `buffer.rs` | [`FingersCrossed`]: entries below the level kept per scope, written if it fails |
 //! | `builder.rs` | [`LogLayerBuilder`]: builds a **logger** |
 //! | `log_builder.rs` | [`LogBuilder`], [`RawEntry`], [`OnlyOptions`]: build **one entry** |
 //!
@@ -24,6 +25,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 mod attached;
+mod buffer;
 mod builder;
 mod level_control;
 mod levels;
@@ -31,6 +33,8 @@ mod log_builder;
 mod state;
 
 pub use self::attached::DuplicatePluginError;
+pub(crate) use self::buffer::{Buffer, Buffered, Released, Stored};
+pub use self::buffer::{BufferStats, FingersCrossed};
 pub use self::builder::LogLayerBuilder;
 pub use self::level_control::LevelControl;
 pub(crate) use self::levels::{any_logger_enables, MUTE_CONTEXT, MUTE_METADATA};
@@ -315,13 +319,17 @@ impl LogLayer {
     /// assert_eq!(capture.messages(), ["[db] connected"]);
     /// ```
     pub fn with_prefix(&self, prefix: impl Into<String>) -> LogLayer {
+        let prefix = Some(Arc::from(prefix.into()));
+        self.child_with_config(|config| config.prefix = prefix)
+    }
+
+    /// A [`child`](LogLayer::child) whose config is changed by `f`.
+    pub(crate) fn child_with_config(&self, f: impl FnOnce(&mut Config)) -> LogLayer {
         let mut frozen = self.inner.freeze();
-        let config = Arc::new(Config {
-            prefix: Some(Arc::from(prefix.into())),
-            ..Config::clone(&frozen.state.config)
-        });
+        let mut config = Config::clone(&frozen.state.config);
+        f(&mut config);
         frozen.state = Arc::new(State {
-            config,
+            config: Arc::new(config),
             ..State::clone(&frozen.state)
         });
         frozen.into_child()

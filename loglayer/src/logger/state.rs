@@ -13,7 +13,8 @@ use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 
-use super::levels::{levels_allow, TargetLevels};
+use super::buffer::Buffer;
+use super::levels::TargetLevels;
 use super::LogLayer;
 use crate::context::Context;
 use crate::entry::Shape;
@@ -44,6 +45,9 @@ pub(crate) struct Config {
     /// the level mask applies.
     pub(crate) target_levels: Option<TargetLevels>,
     pub(crate) prefix: Option<Arc<str>>,
+    /// The fingers-crossed buffer of this logger's scope (`buffer.rs`),
+    /// shared by its children.
+    pub(crate) buffer: Option<Arc<Buffer>>,
 }
 
 /// What a logger holds that changes as a whole: swapped atomically so a log
@@ -111,7 +115,7 @@ impl Frozen {
     /// logger had when frozen.
     #[inline]
     pub(crate) fn is_enabled_for(&self, level: Level, target: &str) -> bool {
-        levels_allow(self.levels, level) && self.state.config.target_allows(Some(target), level)
+        self.state.config.allows(self.levels, level, Some(target))
     }
 
     /// Whether a plugin would see context added to the child.

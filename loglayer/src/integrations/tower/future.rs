@@ -90,6 +90,7 @@ where
             Ok(Poll::Ready(result)) => result,
             Err(panic) => {
                 let p = this.state.take().expect("checked above");
+                p.logger.release_buffered();
                 if p.config.completion.is_some() {
                     completion::panicked(&p.logger, p.start, &*panic);
                 }
@@ -104,6 +105,9 @@ where
                 parts
                     .headers
                     .insert(p.config.header.clone(), p.request_id.clone());
+                if parts.status.is_server_error() {
+                    p.logger.release_buffered();
+                }
                 if let Some(message) = &p.config.completion {
                     completion::completed(&p.logger, message, parts.status.as_u16(), latency);
                 }
@@ -113,6 +117,7 @@ where
                 ))
             }
             Err(e) => {
+                p.logger.release_buffered();
                 if p.config.completion.is_some() {
                     completion::failed(&p.logger, latency);
                 }

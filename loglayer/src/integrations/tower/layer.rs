@@ -11,7 +11,7 @@ use http::header::{HeaderMap, HeaderName};
 use super::level_header::LevelHeader;
 use super::request_id::X_REQUEST_ID;
 use super::RequestLogger;
-use crate::LogLayer;
+use crate::{FingersCrossed, LogLayer};
 
 /// Options shared by a layer and the services it makes.
 #[derive(Clone, Debug)]
@@ -24,6 +24,8 @@ pub(super) struct Config {
     pub(super) start_trace: bool,
     /// The header a request may choose its level with (off when `None`).
     pub(super) level_header: Option<LevelHeader>,
+    /// A fingers-crossed buffer per request (off when `None`).
+    pub(super) fingers_crossed: Option<FingersCrossed>,
 }
 
 /// A tower [`Layer`](tower_layer::Layer) that gives every HTTP request its
@@ -55,6 +57,7 @@ impl fmt::Debug for RequestLoggerLayer {
                 "level_header",
                 &self.config.level_header.as_ref().map(|h| &h.name),
             )
+            .field("fingers_crossed", &self.config.fingers_crossed)
             .finish()
     }
 }
@@ -80,6 +83,7 @@ impl RequestLoggerLayer {
                 header: X_REQUEST_ID,
                 start_trace: true,
                 level_header: None,
+                fingers_crossed: None,
             }),
         }
     }
@@ -301,6 +305,67 @@ impl RequestLoggerLayer {
             name,
             authorize: Arc::new(authorize),
         });
+        self
+    }
+}
+
+impl RequestLoggerLayer {
+    /// Gives every request a [fingers-crossed](crate::FingersCrossed) buffer:
+    /// its entries below the normal levels, down to `options`' level, are
+    /// kept (up to the buffer's capacity, the oldest dropped and counted)
+    /// instead of being dropped, and written — first, in order, with their
+    /// times and `"buffered": true` — only if the request fails: an entry at
+    /// the trigger level (`error`) is logged under its logger, the response
+    /// is a 5xx, the service returns `Err` or panics. A request that
+    /// succeeds writes none of them, and its buffer goes away with its
+    /// logger. Nested functions, `#[with_logger]` scopes and
+    /// [`loglayer::spawn`](crate::spawn)ed tasks of the request share its
+    /// buffer. Off unless called.
+    ///
+    /// After the trigger, the request's later entries down to the buffer's
+    /// level are written directly (Monolog's behaviour), so the rest of a
+    /// failing request is told too. A request forced to a level by
+    /// [`level_header`](Self::level_header) writes that level directly and
+    /// buffers only what is below it.
+    ///
+    /// ```
+    /// use std::convert::Infallible;
+    /// use loglayer::{tower::RequestLoggerLayer, transport::CaptureTransport, FingersCrossed, Level, LogLayer};
+    /// use tower_layer::Layer;
+    /// use tower_service::Service;
+    ///
+    /// // Answers the status asked for in the path, after a debug line.
+    /// # #[derive(Clone)] struct Status;
+    /// # impl Service<http::Request<String>> for Status {
+    /// #     type Response = http::Response<String>;
+    /// #     type Error = Infallible;
+    /// #     type Future = std::future::Ready<Result<Self::Response, Infallible>>;
+    /// #     fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Infallible>> { std::task::Poll::Ready(Ok(())) }
+    /// #     fn call(&mut self, req: http::Request<String>) -> Self::Future {
+    /// #         loglayer::debug!("looking it up");
+    /// #         let mut res = http::Response::new(String::new());
+    /// #         *res.status_mut() = req.uri().path()[1..].parse().unwrap();
+    /// #         std::future::ready(Ok(res))
+    /// #     }
+    /// # }
+    /// let capture = CaptureTransport::new();
+    /// let base = LogLayer::builder().transport(capture.clone()).level(Level::Info).build();
+    /// let mut svc = RequestLoggerLayer::new(base)
+    ///     .fingers_crossed(FingersCrossed::new(Level::Debug))
+    ///     .layer(Status);
+    ///
+    /// let ok = http::Request::get("/200").body(String::new()).unwrap();
+    /// futures::executor::block_on(svc.call(ok)).unwrap();
+    /// assert_eq!(capture.messages(), ["request completed"]);
+    ///
+    /// capture.clear();
+    /// let failing = http::Request::get("/503").body(String::new()).unwrap();
+    /// futures::executor::block_on(svc.call(failing)).unwrap();
+    /// assert_eq!(capture.messages(), ["looking it up", "request completed"]);
+    /// assert_eq!(capture.entries()[0]["buffered"], true);
+    /// ```
+    pub fn fingers_crossed(mut self, options: FingersCrossed) -> Self {
+        self.config_mut().fingers_crossed = Some(options);
         self
     }
 }

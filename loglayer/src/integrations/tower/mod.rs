@@ -154,6 +154,16 @@
 //! `log_level` in its context, while every other request keeps the normal
 //! levels. To change the levels of the whole service while it runs, build the
 //! base logger with a [`LevelControl`](crate::LevelControl).
+//!
+//! # Debug lines only for the requests that fail
+//!
+//! [`fingers_crossed`](RequestLoggerLayer::fingers_crossed) gives every
+//! request a bounded buffer ([`FingersCrossed`](crate::FingersCrossed)): its
+//! entries below the normal levels, down to a chosen level, wait there
+//! instead of being dropped. If the request fails — an `error` entry under
+//! its logger, a 5xx response, an `Err` from the service or a panic — they
+//! are written first, in order, with their times and `"buffered": true`; if
+//! it succeeds they are discarded unwritten.
 
 mod body;
 mod completion;

@@ -98,12 +98,19 @@ where
             Some(h) => h.read(headers),
             None => Requested::Absent,
         };
-        let logger = match requested {
-            Requested::Forced(level) => {
+        let logger = match (&requested, self.config.fingers_crossed) {
+            (&Requested::Forced(level), buffer) => {
                 context.insert(LOG_LEVEL_KEY.into(), level.as_str().into());
-                self.logger.child_at_level(level)
+                let forced = self.logger.child_at_level(level);
+                match buffer {
+                    Some(options) => forced.fingers_crossed(options),
+                    None => forced,
+                }
             }
-            Requested::Absent | Requested::Refused(_) => self.logger.child(),
+            (Requested::Absent | Requested::Refused(_), Some(options)) => {
+                self.logger.fingers_crossed(options)
+            }
+            (Requested::Absent | Requested::Refused(_), None) => self.logger.child(),
         };
         logger.with_context(Value::Object(context));
         if let (Requested::Refused(reason), Some(h)) = (requested, &self.config.level_header) {
@@ -123,6 +130,7 @@ where
         let future = match called {
             Ok(future) => future,
             Err(panic) => {
+                logger.release_buffered();
                 if self.config.completion.is_some() {
                     completion::panicked(&logger, start, &*panic);
                 }
