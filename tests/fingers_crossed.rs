@@ -618,3 +618,20 @@ async fn a_5xx_releases_the_buffer_also_without_completion_entries() {
     assert_eq!(capture.messages(), ["about to fail"]);
     assert!(buffered(&capture.entries()[0]));
 }
+
+#[test]
+fn a_buffer_follows_a_level_control_for_what_it_keeps() {
+    let capture = CaptureTransport::new();
+    let control = loglayer::LevelControl::new(Level::Info);
+    let base = LogLayer::builder()
+        .transport(capture.clone())
+        .level_control(control.clone())
+        .build();
+    let job = base.fingers_crossed(debug_buffer());
+    loglayer::sync_scope(job.clone(), || loglayer::debug!("kept"));
+    assert!(capture.is_empty());
+    control.set("debug").unwrap();
+    loglayer::sync_scope(job.clone(), || loglayer::debug!("written"));
+    assert_eq!(capture.messages(), ["written"]);
+    assert_eq!(job.buffer_stats().unwrap().held, 1);
+}

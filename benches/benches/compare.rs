@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use loglayer::transport::JsonTransport;
 use loglayer::writer::NonBlocking;
-use loglayer::{Level, LevelControl, LogLayer};
+use loglayer::{FingersCrossed, Level, LevelControl, LogLayer};
 use loglayer_benches::{
     block_on, context_map, context_pairs, tls_slot, tls_swap, Discard, Floor, Keep, Shared, Val,
     YieldN, ATTEMPT, REQUEST_ID, ROUTE, STATUS, USER_ID,
@@ -717,6 +717,25 @@ fn handle_clone(c: &mut Criterion) {
     }
 }
 
+/// Fingers-crossed buffering (issue 13, part 3): a `debug!` kept in the
+/// request's buffer (`buffered_debug`: an owned copy of the message, context
+/// handle and metadata; the buffer is full, so each call also drops the
+/// oldest — the steady state of a long request) against the `info!` that the
+/// same logger writes as a JSON line (`written_info`). Runs last: its
+/// buffering logger raises the process-wide hint for debug.
+fn fingers_crossed(c: &mut Criterion) {
+    let mut g = c.benchmark_group("fingers_crossed");
+    g.throughput(Throughput::Elements(1));
+    let log = loglayer_logger(Discard, 3).fingers_crossed(FingersCrossed::new(Level::Debug));
+    loglayer::sync_scope(log.clone(), || {
+        g.bench_function("written_info", |b| b.iter(loglayer_event));
+        g.bench_function("buffered_debug", |b| b.iter(loglayer_disabled_event));
+    });
+    let stats = log.buffer_stats().expect("a buffer");
+    assert!(stats.held > 0 && !stats.triggered, "{stats:?}");
+    g.finish();
+}
+
 fn config() -> Criterion {
     Criterion::default()
         .sample_size(30)
@@ -727,6 +746,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = disabled, disabled_past_hint, json_event, context_scaling, scope_enter, two_threads, non_blocking, handle_clone
+    targets = disabled, disabled_past_hint, json_event, context_scaling, scope_enter, two_threads, non_blocking, handle_clone, fingers_crossed
 }
 criterion_main!(benches);
