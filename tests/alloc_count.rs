@@ -182,6 +182,57 @@ fn logger_method_entry_allocates_nothing_in_steady_state() {
     assert_eq!(per, 0.0, "an enabled LogLayer::info allocated");
 }
 
+/// A struct as users pass to `with_metadata` (no JSON value built first).
+#[derive(serde::Serialize)]
+struct Order<'a> {
+    order_id: u64,
+    sku: &'a str,
+    express: bool,
+}
+
+#[test]
+fn builder_methods_allocate_nothing_in_steady_state() {
+    let log = logger();
+    let order = Order {
+        order_id: 42,
+        sku: "B-7",
+        express: true,
+    };
+    let per = per_call("with_metadata(struct).info", || {
+        log.with_metadata(&order).info("order shipped");
+    });
+    assert_eq!(per, 0.0, "with_metadata(..).info(..) allocated");
+
+    let per = per_call("with_metadata x2 .warn", || {
+        log.with_metadata(&order)
+            .with_metadata(Order {
+                order_id: 7,
+                sku: "C",
+                express: false,
+            })
+            .warn("twice");
+    });
+    assert_eq!(per, 0.0, "two with_metadata calls allocated");
+
+    let err = io::Error::new(io::ErrorKind::NotFound, "no such order");
+    let per = per_call("with_error(..).error", || {
+        log.with_error(&err).error("lookup failed");
+    });
+    assert_eq!(per, 0.0, "with_error(..).error(..) allocated");
+
+    let per = per_call("error! with err", || {
+        loglayer::sync_scope(log.clone(), || {
+            loglayer::error!(err = &err, "lookup failed");
+        });
+    });
+    assert_eq!(per, 0.0, "error!(err = ..) allocated");
+
+    let per = per_call("raw(RawEntry with metadata)", || {
+        log.raw(loglayer::RawEntry::new(Level::Warn, "custom").metadata(&order));
+    });
+    assert_eq!(per, 0.0, "raw(..) allocated");
+}
+
 // ---------------------------------------------------------------------------
 // The disabled path: 0.
 

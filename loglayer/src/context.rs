@@ -90,7 +90,10 @@ impl Context {
     ) -> Context {
         let mut fields = self.fields.clone_with_room(room.0, room.1);
         let mut all = self.lazies.clone();
-        merge(&mut fields, &mut all, add, lazies);
+        merge(&mut fields, &mut all, |f| {
+            add(f);
+            lazies
+        });
         Context {
             lazies: all,
             ..Context::new(fields)
@@ -149,15 +152,14 @@ impl Context {
 }
 
 /// **The merge rule**: adds to `fields` what `add` writes, then the lazy
-/// values `new`. Later keys win, whether plain or lazy, and no key ends up
-/// both in `fields` and in `lazies` (which must hold on entry too).
+/// values `add` returns. Later keys win, whether plain or lazy, and no key
+/// ends up both in `fields` and in `lazies` (which must hold on entry too).
 pub(crate) fn merge(
     fields: &mut Fields,
     lazies: &mut Vec<(String, Lazy)>,
-    add: impl FnOnce(&mut Fields),
-    new: Vec<(String, Lazy)>,
+    add: impl FnOnce(&mut Fields) -> Vec<(String, Lazy)>,
 ) {
-    add(fields);
+    let new = add(fields);
     let is_new = |k: &str| new.iter().any(|(n, _)| n == k);
     if !lazies.is_empty() {
         // No plain field shared a key with a lazy value, so a lazy key found
@@ -304,18 +306,19 @@ mod tests {
             f.push_value("a", &1);
             f.push_value("b", &2);
         };
-        merge(&mut fields, &mut lazies, add_ab, Vec::new());
+        merge(&mut fields, &mut lazies, |f| {
+            add_ab(f);
+            Vec::new()
+        });
         // A lazy value replaces a plain field...
-        merge(
-            &mut fields,
-            &mut lazies,
-            |_| {},
-            vec![("a".into(), lazy(|| 3))],
-        );
+        merge(&mut fields, &mut lazies, |_| vec![("a".into(), lazy(|| 3))]);
         assert_eq!(keys(&fields, &lazies), (vec!["b".into()], vec!["a".into()]));
         // ... and a plain field a lazy value.
         let c = vec![("c".to_owned(), lazy(|| 5))];
-        merge(&mut fields, &mut lazies, |f| f.push_value("a", &4), c);
+        merge(&mut fields, &mut lazies, |f| {
+            f.push_value("a", &4);
+            c
+        });
         assert_eq!(
             keys(&fields, &lazies),
             (vec!["b".into(), "a".into()], vec!["c".into()])

@@ -80,29 +80,57 @@ pub struct ErrorInfo {
 }
 
 impl ErrorInfo {
+    /// Captures `err` into a spare record of this thread (see
+    /// [`crate::scratch`]): no allocation in steady state.
     pub(crate) fn capture(err: &(dyn Error + '_), serializer: Option<&ErrorSerializer>) -> Self {
-        let message = json::display_to_string(&err);
-        let mut sources = Vec::new();
+        let mut info = crate::scratch::error();
+        info.recapture(err, serializer);
+        info
+    }
+
+    /// A record holding nothing yet (a spare to capture into).
+    pub(crate) fn empty() -> Self {
+        ErrorInfo {
+            message: String::new(),
+            sources: Vec::new(),
+            custom: None,
+        }
+    }
+
+    /// Bytes held on the heap, to decide whether a spare is worth keeping.
+    pub(crate) fn heap_size(&self) -> usize {
+        self.message.capacity()
+            + self.sources.iter().map(String::capacity).sum::<usize>()
+            + self.custom.as_ref().map_or(0, Vec::capacity)
+    }
+
+    /// Captures `err` into this record, reusing its buffers.
+    fn recapture(&mut self, err: &(dyn Error + '_), serializer: Option<&ErrorSerializer>) {
+        self.message.clear();
+        json::append_message(&mut self.message, format_args!("{err}"));
+        let mut count = 0;
         let mut next = err.source();
         while let Some(src) = next {
-            if sources.len() == MAX_SOURCES {
+            if count == MAX_SOURCES {
                 break;
             }
-            sources.push(json::display_to_string(&src));
+            match self.sources.get_mut(count) {
+                Some(text) => text.clear(),
+                None => self.sources.push(String::new()),
+            }
+            json::append_message(&mut self.sources[count], format_args!("{src}"));
+            count += 1;
             next = src.source();
         }
+        self.sources.truncate(count);
         let custom = serializer
-            .and_then(|s| std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| s(err))).ok())
-            .map(|v| {
-                let mut buf = Vec::new();
-                encode::value(&mut buf, &v);
-                buf
-            });
-        ErrorInfo {
-            message,
-            sources,
-            custom,
-        }
+            .and_then(|s| std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| s(err))).ok());
+        self.custom = custom.map(|v| {
+            let mut buf = self.custom.take().unwrap_or_default();
+            buf.clear();
+            encode::value(&mut buf, &v);
+            buf
+        });
     }
 
     /// The error as fields, for plugins: `message` and `sources`, or the

@@ -145,13 +145,6 @@ pub(crate) fn append_message(buf: &mut String, args: fmt::Arguments<'_>) {
     }
 }
 
-/// Renders a `Display` value to a `String`, with the same placeholders.
-pub(crate) fn display_to_string(value: &dyn fmt::Display) -> String {
-    let mut s = String::new();
-    append_message(&mut s, format_args!("{value}"));
-    s
-}
-
 thread_local! {
     /// (unix second, "YYYY-MM-DDTHH:MM:SS.") cached per thread: entries in the
     /// same second reuse the formatted date.

@@ -128,11 +128,22 @@ impl Serialize for Lazy {
 /// lazy values kept aside, unevaluated. Lazies nested deeper are evaluated
 /// now.
 pub(crate) fn fields_deferring<T: Serialize + ?Sized>(value: &T) -> (Fields, Vec<(String, Lazy)>) {
+    let mut fields = Fields::new();
+    let lazies = extend_deferring(&mut fields, value);
+    (fields, lazies)
+}
+
+/// Adds the fields of `value` to `fields` (later keys win) and returns its
+/// top-level lazy values, which are not added (see [`fields_deferring`]).
+pub(crate) fn extend_deferring<T: Serialize + ?Sized>(
+    fields: &mut Fields,
+    value: &T,
+) -> Vec<(String, Lazy)> {
     let previous = DEFERRED
         .try_with(|d| d.try_borrow_mut().ok().map(|mut d| d.replace(Vec::new())))
         .ok()
         .flatten();
-    let mut fields = Fields::from_serialize(value);
+    fields.extend_from_serialize(value);
     let registered = DEFERRED
         .try_with(|d| {
             d.try_borrow_mut()
@@ -143,8 +154,10 @@ pub(crate) fn fields_deferring<T: Serialize + ?Sized>(value: &T) -> (Fields, Vec
         .flatten()
         .unwrap_or_default();
     if registered.is_empty() {
-        return (fields, Vec::new());
+        return Vec::new();
     }
+    // Only markers of this call can be in `fields`: stored fields never hold
+    // one (they are resolved before anything is stored).
     let lookup = |text: &str| -> Option<&Lazy> {
         let i: usize = text.strip_prefix(marker_prefix())?.parse().ok()?;
         registered.get(i)
@@ -176,9 +189,9 @@ pub(crate) fn fields_deferring<T: Serialize + ?Sized>(value: &T) -> (Fields, Vec
                 None => resolved.push_encoded(k, bytes),
             }
         }
-        fields = resolved;
+        *fields = resolved;
     }
-    (fields, lazies)
+    lazies
 }
 
 fn resolve_nested<'a>(v: &mut Value, lookup: &impl Fn(&str) -> Option<&'a Lazy>) {

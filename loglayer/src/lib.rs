@@ -163,6 +163,7 @@ pub mod plugin;
 #[path = "integrations/propagation/mod.rs"]
 pub mod propagation;
 mod reentry;
+mod scratch;
 #[cfg(feature = "tower")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
 #[path = "integrations/tower/mod.rs"]

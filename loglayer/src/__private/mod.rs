@@ -47,6 +47,9 @@ pub fn log(
             target: Some(target),
             context: None,
         });
+        if let Some(info) = info {
+            crate::scratch::give_error(info);
+        }
     });
 }
 

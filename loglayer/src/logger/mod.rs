@@ -45,6 +45,7 @@ use crate::context::Context;
 use crate::error::{AsError, ErrorInfo};
 use crate::pipeline::{Meta, Msg, Record};
 use crate::transport::Transport;
+use crate::value::Fields;
 use crate::Level;
 
 /// A logger: context, level, transports and plugins.
@@ -272,22 +273,26 @@ impl LogLayer {
 
     /// Sends a fully specified entry through the whole pipeline (plugins,
     /// transports), bypassing nothing but the builder.
-    pub fn raw(&self, entry: RawEntry<'_>) {
+    pub fn raw(&self, mut entry: RawEntry<'_>) {
         if !self.inner.is_enabled(entry.level) {
             return;
         }
         let info = entry.error.map(|e| self.capture_error(e));
-        let meta = entry.metadata.unwrap_or_default();
+        let empty = Fields::new();
+        let meta = entry.metadata.as_ref().unwrap_or(&empty);
         // Replaces the logger's context for this entry: nothing to merge.
-        let context = entry.context.map(Context::new);
+        let context = entry.context.take().map(Context::new);
         self.inner.emit(Record {
             level: entry.level,
             msg: Msg::Display(&entry.message),
-            meta: Meta::List(&meta),
+            meta: Meta::List(meta),
             error: info.as_ref(),
             target: None,
             context: context.as_ref(),
         });
+        if let Some(info) = info {
+            crate::scratch::give_error(info);
+        }
     }
 
     pub(crate) fn capture_error(&self, err: &(dyn Error + '_)) -> ErrorInfo {

@@ -63,26 +63,51 @@ impl Fields {
     /// placeholder under `value`; a field nested too deeply, the placeholder
     /// as that field's value.
     pub fn from_serialize<T: Serialize + ?Sized>(value: &T) -> Self {
-        let mut buf = Vec::new();
-        encode::fields(&mut buf, value);
         let mut fields = Fields::new();
-        match Value::decode(&buf).0 {
-            Value::Map(map) => {
-                // A serde map rarely repeats a key: check with a set, so
-                // that a huge map is not quadratic.
-                let mut seen: HashSet<&str, BuildHasherDefault<Fnv>> = HashSet::default();
-                for (k, v) in map.encoded() {
-                    if seen.insert(k) {
-                        fields.append(k, |out| out.extend_from_slice(v));
-                    } else {
-                        fields.push_encoded(k, v);
+        fields.extend_from_serialize(value);
+        fields
+    }
+
+    /// Adds the fields of `value` as [`from_serialize`](Self::from_serialize)
+    /// reads them (later keys win). Encodes through a spare buffer of this
+    /// thread: no allocation once this list has room.
+    pub(crate) fn extend_from_serialize<T: Serialize + ?Sized>(&mut self, value: &T) {
+        crate::scratch::with_bytes(|buf| {
+            encode::fields(buf, value);
+            match Value::decode(buf).0 {
+                Value::Map(map) if self.is_empty() => {
+                    // A serde map rarely repeats a key: a short one is
+                    // checked by a scan, a long one with a set (so a huge map
+                    // is not quadratic).
+                    let mut seen: Option<HashSet<&str, BuildHasherDefault<Fnv>>> = None;
+                    for (i, (k, v)) in map.encoded().enumerate() {
+                        let fresh = match &mut seen {
+                            Some(set) => set.insert(k),
+                            None if i < SMALL => !self.contains_key(k),
+                            None => {
+                                let mut set: HashSet<&str, BuildHasherDefault<Fnv>> =
+                                    map.encoded().take(i).map(|(k, _)| k).collect();
+                                let fresh = set.insert(k);
+                                seen = Some(set);
+                                fresh
+                            }
+                        };
+                        if fresh {
+                            self.append(k, |out| out.extend_from_slice(v));
+                        } else {
+                            self.push_encoded(k, v);
+                        }
                     }
                 }
+                Value::Map(map) => {
+                    for (k, v) in map.encoded() {
+                        self.push_encoded(k, v);
+                    }
+                }
+                Value::Null => {}
+                _ => self.push_encoded("value", buf),
             }
-            Value::Null => {}
-            _ => fields.append("value", |out| out.extend_from_slice(&buf)),
-        }
-        fields
+        });
     }
 
     /// The number of fields.
