@@ -442,3 +442,86 @@ fn enable_logging_keeps_levels_set_before_unlike_loglayer() {
     log.error("on");
     assert_eq!(capture.messages(), ["on"]);
 }
+
+// ---------------------------------------------------------------------------
+// Calls without a message (LogLayer's `metadataOnly` / `errorOnly`).
+
+/// Drops every entry's metadata in `on_metadata_called`.
+struct DropMetadata;
+impl Plugin for DropMetadata {
+    fn id(&self) -> &str {
+        "drop-metadata"
+    }
+    fn on_metadata_called(&self, _: loglayer::value::Fields) -> Option<loglayer::value::Fields> {
+        None
+    }
+}
+
+#[test]
+fn metadata_only_with_nothing_to_send_sends_nothing() {
+    let capture = CaptureTransport::new();
+    let log = LogLayer::new(capture.clone());
+    log.metadata_only(serde_json::json!({}));
+    log.metadata_only(());
+    assert_eq!(capture.len(), 0, "empty metadata");
+
+    log.mute_metadata();
+    log.metadata_only(serde_json::json!({"a": 1}));
+    assert_eq!(capture.len(), 0, "muted metadata");
+    log.unmute_metadata();
+    log.metadata_only(serde_json::json!({"a": 1}));
+    assert_eq!(capture.len(), 1, "metadata to send");
+
+    let capture = CaptureTransport::new();
+    let log = LogLayer::builder()
+        .transport(capture.clone())
+        .plugin(DropMetadata)
+        .build();
+    log.metadata_only(serde_json::json!({"a": 1}));
+    assert_eq!(capture.len(), 0, "a plugin dropped the metadata");
+    // An entry with a message still goes out without its metadata.
+    log.with_metadata(serde_json::json!({"a": 1})).info("kept");
+    assert_eq!(capture.messages(), ["kept"]);
+}
+
+#[test]
+fn only_methods_on_a_prefixed_logger_write_no_prefix_into_the_empty_message() {
+    let capture = CaptureTransport::new();
+    let log = LogLayer::new(capture.clone()).with_prefix("[p]");
+    log.metadata_only(serde_json::json!({"a": 1}));
+    log.error_only(&io::Error::other("boom"));
+    log.info("hello");
+    assert_eq!(capture.messages(), ["", "", "[p] hello"]);
+}
+
+/// Records the context each entry's plugin hook saw.
+#[derive(Clone, Default)]
+struct SeeContext(Arc<std::sync::Mutex<Vec<Option<u64>>>>);
+impl Plugin for SeeContext {
+    fn id(&self) -> &str {
+        "see-context"
+    }
+    fn on_before_data_out(&self, _: Level, data: &mut loglayer::plugin::LogData<'_>) {
+        let user = data.context().get("user").and_then(|v| v.as_u64());
+        self.0.lock().unwrap().push(user);
+    }
+}
+
+#[test]
+fn plugins_see_the_context_while_its_output_is_muted() {
+    let capture = CaptureTransport::new();
+    let seen = SeeContext::default();
+    let log = LogLayer::builder()
+        .transport(capture.clone())
+        .plugin(seen.clone())
+        .build();
+    log.with_context(serde_json::json!({"user": 7}));
+    log.mute_context();
+    log.info("muted");
+    log.unmute_context();
+    log.info("unmuted");
+    assert_eq!(*seen.0.lock().unwrap(), [Some(7), Some(7)]);
+    let e = capture.entries();
+    assert!(e[0].get("user").is_none(), "{}", e[0]);
+    assert_eq!(e[1]["user"], 7);
+}

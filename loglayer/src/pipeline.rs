@@ -64,6 +64,9 @@ pub trait FieldValue {
 pub(crate) enum Msg<'a> {
     Args(fmt::Arguments<'a>),
     Display(&'a dyn fmt::Display),
+    /// No message (`error_only`, `metadata_only`): no prefix is written,
+    /// and an entry that ends up with no metadata and no error is not sent.
+    None,
 }
 
 /// The metadata of a call.
@@ -148,13 +151,14 @@ impl Inner {
         let Scratch { msg, meta } = scratch;
 
         msg.clear();
-        if let Some(prefix) = &self.config.prefix {
+        if let (Some(prefix), false) = (&self.config.prefix, matches!(record.msg, Msg::None)) {
             msg.push_str(prefix);
             msg.push(' ');
         }
         match record.msg {
             Msg::Args(args) => json::append_message(msg, args),
             Msg::Display(d) => json::append_message(msg, format_args!("{d}")),
+            Msg::None => {}
         }
 
         let muted = self.muted.load(Ordering::Relaxed);
@@ -170,7 +174,12 @@ impl Inner {
                 Meta::List(list) => meta.extend(list),
             }
         }
-        let context: &Context = if muted & MUTE_CONTEXT != 0 {
+        if nothing_to_send(&record, meta) {
+            return;
+        }
+        // Plugins see the context even while its output is muted (as in
+        // LogLayer); the plugin path leaves it out of the entry.
+        let context: &Context = if muted & MUTE_CONTEXT != 0 && !state.has_plugins() {
             &EMPTY_CONTEXT
         } else {
             record.context.unwrap_or(&state.context)
@@ -383,6 +392,9 @@ impl Inner {
                     None => return fault::entry_dropped("a plugin panicked in on_metadata_called"),
                 }
             }
+            if data.error.is_none() && nothing_to_send(record, &data.metadata) {
+                return; // `metadata_only` whose metadata a plugin dropped
+            }
         }
         for slot in plugins {
             let p = &*slot.plugin;
@@ -413,9 +425,11 @@ impl Inner {
                 level = l;
             }
         }
-        // A context no plugin changed keeps its rendered JSON.
+        // A context no plugin changed keeps its rendered JSON; a muted one
+        // stays out of the entry.
         let changed;
         let context = match &data.context {
+            _ if self.muted.load(Ordering::Relaxed) & MUTE_CONTEXT != 0 => &*EMPTY_CONTEXT,
             Cow::Borrowed(_) => context,
             Cow::Owned(fields) => {
                 changed = Context::new(fields.clone());
@@ -469,6 +483,13 @@ fn owned_context(state: &State, context: &Context) -> Arc<Context> {
     } else {
         Arc::new(Context::new(context.fields.clone()))
     }
+}
+
+/// Whether a call without a message (`Msg::None`) has nothing left to send:
+/// no metadata and no error. Such a call sends nothing (LogLayer's
+/// `metadataOnly` with nothing to send).
+fn nothing_to_send(record: &Record<'_>, meta: &Fields) -> bool {
+    matches!(record.msg, Msg::None) && meta.is_empty() && record.error.is_none()
 }
 
 fn accepts(t: &dyn Transport, level: Level) -> bool {

@@ -235,7 +235,12 @@ impl<'a> LogBuilder<'a> {
     }
 
     /// Sends the entry at `level`.
-    pub fn log(mut self, level: Level, message: impl fmt::Display) {
+    pub fn log(self, level: Level, message: impl fmt::Display) {
+        self.send(level, Msg::Display(&message));
+    }
+
+    /// Sends the entry at `level` with `msg`.
+    pub(super) fn send(mut self, level: Level, msg: Msg<'_>) {
         if self.logger.inner.is_enabled(level) {
             // Lazy values run only now that the entry is known to be sent.
             for (k, l) in &self.lazies {
@@ -243,7 +248,7 @@ impl<'a> LogBuilder<'a> {
             }
             self.logger.inner.emit(Record {
                 level,
-                msg: Msg::Display(&message),
+                msg,
                 meta: Meta::List(&self.metadata),
                 error: self.error.as_ref(),
                 target: None,

@@ -239,10 +239,14 @@ impl LogLayer {
         let copy = options
             .copy_msg
             .unwrap_or(self.inner.config.copy_msg_on_only_error);
-        let message: &str = if copy { &info.message } else { "" };
+        let message: &str = &info.message;
         self.inner.emit(Record {
             level,
-            msg: Msg::Display(&message),
+            msg: if copy {
+                Msg::Display(&message)
+            } else {
+                Msg::None
+            },
             meta: Meta::None,
             error: Some(&info),
             target: None,
@@ -267,7 +271,7 @@ impl LogLayer {
     pub fn metadata_only_with(&self, value: impl Serialize, options: OnlyOptions) {
         let level = options.level.unwrap_or(Level::Info);
         if self.inner.is_enabled(level) {
-            self.with_metadata(value).log(level, "");
+            self.with_metadata(value).send(level, Msg::None);
         }
     }
 
