@@ -43,8 +43,8 @@ static DROPPED_TOTAL: AtomicU64 = AtomicU64::new(0);
 /// (a child with its own buffer, e.g. per unit of work),
 /// [`LogLayerBuilder::fingers_crossed`](crate::LogLayerBuilder::fingers_crossed)
 /// (a logger built with one) or
-/// [`RequestLoggerLayer::fingers_crossed`](crate::tower::RequestLoggerLayer::fingers_crossed)
-/// (a buffer per HTTP request).
+/// `RequestLoggerLayer::fingers_crossed` (feature `tower`: a buffer per HTTP
+/// request).
 ///
 /// - **Buffered**: an entry at or above the buffer's level that the logger's
 ///   levels (level mask, directives, [`LevelControl`](crate::LevelControl))
