@@ -4,7 +4,9 @@ use std::fmt;
 use std::io::{self, Write};
 use std::sync::Mutex;
 
-use super::{transport_options, with_buffer, with_writer, JsonFormat, Options, Transport};
+use super::{
+    transport_options, with_buffer, with_writer, CachePadded, JsonFormat, Options, Transport,
+};
 use crate::Entry;
 
 /// Writes each entry as one line of JSON, with **one `write_all` call per
@@ -40,7 +42,10 @@ use crate::Entry;
 /// assert_eq!(line["order_id"], 42);
 /// ```
 pub struct JsonTransport {
-    writer: Mutex<Box<dyn Write + Send>>,
+    /// On a cache line of its own: each write takes this lock, and every
+    /// entry reads `options`; sharing a line, two threads logging at once
+    /// would bounce it between their cores on every read (false sharing).
+    writer: CachePadded<Mutex<Box<dyn Write + Send>>>,
     options: Options,
     /// `None` for the default line, written by [`Entry::write_json`]'s fast
     /// path.
@@ -51,7 +56,7 @@ impl JsonTransport {
     /// A transport writing to `writer` (a file, a socket, a `Vec<u8>`…).
     pub fn new<W: Write + Send + 'static>(writer: W) -> Self {
         JsonTransport {
-            writer: Mutex::new(Box::new(writer)),
+            writer: CachePadded(Mutex::new(Box::new(writer))),
             options: Options::new("json"),
             format: None,
         }
@@ -133,13 +138,13 @@ impl Transport for JsonTransport {
                 Some(format) => entry.write_json_with(format, buf),
             }
             buf.push(b'\n');
-            with_writer(&self.writer, |w| w.write_all(buf))
+            with_writer(&self.writer.0, |w| w.write_all(buf))
         })
     }
 
     transport_options! { accessors: options }
 
     fn flush(&self) -> io::Result<()> {
-        with_writer(&self.writer, |w| w.flush())
+        with_writer(&self.writer.0, |w| w.flush())
     }
 }

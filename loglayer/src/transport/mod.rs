@@ -142,6 +142,12 @@ pub(crate) fn with_writer<W: ?Sized, R>(
     f(&mut lock(m))
 }
 
+/// A value alone on its cache line(s) (128 bytes: two lines, as adjacent-line
+/// prefetchers pull pairs), so that writes to it do not slow down reads of its
+/// neighbours on other cores.
+#[repr(align(128))]
+pub(crate) struct CachePadded<T>(pub(crate) T);
+
 /// Runs `f` with a thread-local scratch buffer (a fresh one when re-entered).
 pub(crate) fn with_buffer<R>(f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
     thread_local! {
