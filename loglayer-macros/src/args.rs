@@ -5,6 +5,7 @@
 //! #[with_logger(context(key = expr, key = ?expr, key = %expr, "a.key" = expr, arg, ?arg, %arg))]
 //! #[with_logger(logger = expr)]
 //! #[with_logger(err)]  #[with_logger(err(level = warn))]
+//! #[with_logger(group = "database")]
 //! ```
 //!
 //! Options come in any order, separated by commas, each at most once. Parsing
@@ -22,6 +23,7 @@ mod kw {
     syn::custom_keyword!(context);
     syn::custom_keyword!(logger);
     syn::custom_keyword!(err);
+    syn::custom_keyword!(group);
     syn::custom_keyword!(level);
     syn::custom_keyword!(trace);
     syn::custom_keyword!(debug);
@@ -40,6 +42,8 @@ pub(crate) struct Args {
     pub(crate) logger: Option<Expr>,
     /// `err` / `err(level = ...)`: log an `Err` the function returns.
     pub(crate) err: Option<ErrOption>,
+    /// `group = "name"`: the scope's logger tags its entries with this group.
+    pub(crate) group: Option<LitStr>,
 }
 
 /// One entry of `context(...)`. The grammar is the level macros' (the table
@@ -140,6 +144,11 @@ impl Parse for Args {
                     span: keyword.span,
                     level: parse_err_level(input)?,
                 });
+            } else if lookahead.peek(kw::group) {
+                let keyword: kw::group = input.parse()?;
+                reject_duplicate(&args.group, &keyword)?;
+                input.parse::<Token![=]>()?;
+                args.group = Some(parse_group(input)?);
             } else {
                 return Err(lookahead.error());
             }
@@ -159,7 +168,7 @@ fn reject_duplicate<T>(slot: &Option<T>, keyword: &impl ToTokens) -> Result<()> 
         Some(_) => Err(Error::new_spanned(
             keyword,
             format!(
-                "duplicate option `{}`: each of `context`, `logger`, `err` may be given once",
+                "duplicate option `{}`: each of `context`, `logger`, `err`, `group` may be given once",
                 keyword.to_token_stream()
             ),
         )),
@@ -189,6 +198,23 @@ fn parse_context(input: ParseStream<'_>, keyword: &kw::context) -> Result<Vec<Fi
         seen.push(&field.key.name);
     }
     Ok(fields.into_iter().collect())
+}
+
+/// The group's name after `group =`: a non-empty string literal, so the
+/// expansion can hand the runtime a `&'static str`.
+fn parse_group(input: ParseStream<'_>) -> Result<LitStr> {
+    if !input.peek(LitStr) {
+        let message = "expected a string literal: `group = \"name\"`";
+        return Err(match input.parse::<Expr>() {
+            Ok(expr) => Error::new_spanned(expr, message),
+            Err(_) => input.error(message),
+        });
+    }
+    let name: LitStr = input.parse()?;
+    if name.value().is_empty() {
+        return Err(Error::new_spanned(&name, "a group name cannot be empty"));
+    }
+    Ok(name)
 }
 
 /// Nothing (level `error`), or `(level = <level>)` after the `err` keyword.
@@ -326,12 +352,14 @@ mod tests {
     fn empty_means_defaults() {
         let args = parse("").unwrap();
         assert!(args.context.is_none() && args.logger.is_none() && args.err.is_none());
+        assert!(args.group.is_none());
     }
 
     #[test]
     fn all_options_in_any_order() {
-        let args = parse("err(level = warn), context(a = 1, b = ?x, c = %y, d, \"e.f\" = 2, ?g, %h, \"i\" = %j), logger = &req.logger,").unwrap();
+        let args = parse("err(level = warn), context(a = 1, b = ?x, c = %y, d, \"e.f\" = 2, ?g, %h, \"i\" = %j), group = \"db\", logger = &req.logger,").unwrap();
         assert_eq!(args.err.unwrap().level, Level::Warn);
+        assert_eq!(args.group.unwrap().value(), "db");
         assert!(args.logger.is_some());
         let fields = args.context.unwrap();
         let names: Vec<_> = fields.iter().map(|f| f.key.name.as_str()).collect();
@@ -371,7 +399,7 @@ mod tests {
     fn unknown_option_lists_the_accepted_ones() {
         assert_eq!(
             error("level = info"),
-            "expected one of: `context`, `logger`, `err`"
+            "expected one of: `context`, `logger`, `err`, `group`"
         );
     }
 
@@ -379,7 +407,22 @@ mod tests {
     fn repeated_option() {
         assert_eq!(
             error("err, context(a = 1), err"),
-            "duplicate option `err`: each of `context`, `logger`, `err` may be given once"
+            "duplicate option `err`: each of `context`, `logger`, `err`, `group` may be given once"
+        );
+    }
+
+    #[test]
+    fn malformed_group() {
+        assert_eq!(
+            error("group = DB"),
+            "expected a string literal: `group = \"name\"`"
+        );
+        assert!(error("group =").ends_with("expected a string literal: `group = \"name\"`"));
+        assert_eq!(error("group(\"db\")"), "expected `=`");
+        assert_eq!(error("group = \"\""), "a group name cannot be empty");
+        assert_eq!(
+            error("group = \"a\", group = \"b\""),
+            "duplicate option `group`: each of `context`, `logger`, `err`, `group` may be given once"
         );
     }
 

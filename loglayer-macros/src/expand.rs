@@ -12,6 +12,7 @@
 //! context(k = V, ..)                    pending(None, FIELDS)       deferred(FIELDS)
 //! logger = EXPR                         ready(logger_from(Borrow::<LogLayer>::borrow(&(EXPR))))
 //! logger = EXPR, context(..)            pending(Some(Borrow::borrow(&(EXPR))), FIELDS)
+//! group = "NAME" (with any of these)    in_group(<the above>, "NAME")
 //! ```
 //!
 //! `pending` snapshots its parent (the current logger, or `EXPR`) where it
@@ -19,6 +20,9 @@
 //! given to is first polled. Either way the child is built only if the body
 //! logs or asks for `current()`, so a call that logs nothing allocates nothing.
 //! An explicit `logger = EXPR` is always taken where it is evaluated.
+//! `in_group` makes the scope's logger a child that also tags its entries
+//! with the group (a `ready` logger becomes a pending child of itself), so
+//! everything logged under the function is routed by that group.
 //!
 //! **`async fn`** (an `async fn` stays an `async fn`; the user's block runs in
 //! an `async move` block whose return type is pinned by an unreachable
@@ -182,6 +186,10 @@ impl Scope<'_> {
     /// `self_as` renames `self` in the options (`__self` inside an
     /// `#[async_trait]` body).
     fn logger_now(&self, self_as: SelfAs) -> TokenStream {
+        self.in_group(self.logger_now_ungrouped(self_as))
+    }
+
+    fn logger_now_ungrouped(&self, self_as: SelfAs) -> TokenStream {
         // `LogLayer`, `&LogLayer` (and `Arc<LogLayer>`) all borrow as
         // `&LogLayer`, so the caller's logger is never moved out.
         let borrowed = self.args.logger.as_ref().map(|expr| {
@@ -209,7 +217,15 @@ impl Scope<'_> {
             return self.logger_now(SelfAs::SelfToken);
         }
         let fields = self.fields(SelfAs::SelfToken);
-        quote!(::loglayer::__private::deferred(#fields))
+        self.in_group(quote!(::loglayer::__private::deferred(#fields)))
+    }
+
+    /// `logger`, or with `group = "NAME"` a child of it in that group.
+    fn in_group(&self, logger: TokenStream) -> TokenStream {
+        match &self.args.group {
+            None => logger,
+            Some(name) => quote!(::loglayer::__private::in_group(#logger, #name)),
+        }
     }
 
     /// `FIELDS`: the context values, borrowed and rendered where this is

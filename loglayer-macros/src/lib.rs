@@ -32,6 +32,7 @@ use proc_macro::TokenStream;
 /// | `logger = expr` | `expr` itself (a `LogLayer`, `&LogLayer` or `Arc<LogLayer>`; it is borrowed, never moved) |
 /// | `logger = expr, context(..)` | a `child()` of `expr` plus the keys; `expr` is left untouched |
 /// | `err`, `err(level = warn)` | as well: an `Err` the function returns is logged once, with the error attached (level `error` unless given: `trace`, `debug`, `info`, `warn`, `error`, `fatal`) |
+/// | `group = "name"` | with any of the above: a child of that logger that tags everything it logs with the group `"name"` (a string literal), as `LogLayer::with_group` does |
 ///
 /// `context(...)` takes the fields of the level macros, with the same
 /// grammar: see the [field table](macro.log.html#fields) on `loglayer::log!`
@@ -143,6 +144,49 @@ use proc_macro::TokenStream;
 /// assert!(logger.get_context().is_empty()); // the caller's logger is untouched
 /// ```
 ///
+/// **`group`** tags everything logged under the function — in the body, in
+/// the functions it calls at any depth, across `.await`, in tasks started
+/// with `loglayer::spawn` — with a LogLayer group, so those entries go to
+/// the group's transports from the group's level (see `loglayer::Group`).
+/// The routing rules are those of the logger the scope's logger comes from
+/// (the current logger, e.g. a request's), not of a logger fixed at compile
+/// time. The same without the attribute:
+/// `loglayer::scope(loglayer::current().with_group("database"), fut)`.
+///
+/// ```
+/// use loglayer::transport::CaptureTransport;
+/// use loglayer::{with_logger, Group, LogLayer};
+///
+/// #[with_logger(group = "database")]
+/// async fn load_user(id: u64) -> u64 {
+///     query(id).await
+/// }
+///
+/// async fn query(id: u64) -> u64 {
+///     loglayer::debug!(id, "SELECT * FROM users"); // tagged "database" too
+///     id
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let console = CaptureTransport::with_id("console");
+/// let db_log = CaptureTransport::with_id("db_log");
+/// let logger = LogLayer::builder()
+///     .transport(console.clone())
+///     .transport(db_log.clone())
+///     .group("database", Group::new(["db_log"]))
+///     .build();
+/// loglayer::scope(logger, async {
+///     load_user(7).await;
+///     loglayer::info!("request done"); // untagged: every transport
+/// })
+/// .await;
+///
+/// assert_eq!(db_log.messages(), ["SELECT * FROM users", "request done"]);
+/// assert_eq!(console.messages(), ["request done"]);
+/// # }
+/// ```
+///
 /// # Expansion
 ///
 /// The signature, attributes and braces stay as written. An `async fn`:
@@ -185,7 +229,8 @@ use proc_macro::TokenStream;
 /// where the body runs in an immediately called closure, so that an early
 /// `return` or `?` still reaches the check. A future the function returns
 /// runs as `scoped(deferred(FIELDS), FUTURE)`: `deferred` renders the
-/// fields now and takes the parent at first poll. In an `#[async_trait]`
+/// fields now and takes the parent at first poll. `group = "name"` wraps the
+/// logger as `in_group(LOGGER, "name")`. In an `#[async_trait]`
 /// method, the async block that `async_trait` generates keeps its argument
 /// bindings, and the user's body inside it gets the `async fn` expansion
 /// above. `loglayer-macros/src/expand.rs` shows every case.
@@ -196,7 +241,13 @@ use proc_macro::TokenStream;
 /// still emitted as written:
 ///
 /// ```compile_fail
-/// #[loglayer::with_logger(level = info)] // expected one of: `context`, `logger`, `err`
+/// #[loglayer::with_logger(level = info)] // expected one of: `context`, `logger`, `err`, `group`
+/// fn f() {}
+/// ```
+///
+/// ```compile_fail
+/// const DB: &str = "database";
+/// #[loglayer::with_logger(group = DB)] // expected a string literal: `group = "name"`
 /// fn f() {}
 /// ```
 ///

@@ -187,8 +187,8 @@ pub use fault::{failures, Failures};
 pub use lazy::{lazy, Lazy};
 pub use level::{Level, ParseLevelError, STATIC_MAX_LEVEL};
 pub use logger::{
-    BufferStats, DuplicatePluginError, FingersCrossed, LevelControl, LogBuilder, LogLayer,
-    LogLayerBuilder, OnlyOptions, RawEntry,
+    BufferStats, DuplicatePluginError, FingersCrossed, Group, LevelControl, LogBuilder, LogLayer,
+    LogLayerBuilder, OnlyOptions, RawEntry, Ungrouped,
 };
 
 pub use loglayer_macros::with_logger;

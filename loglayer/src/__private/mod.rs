@@ -149,6 +149,12 @@ pub fn ready(logger: LogLayer) -> ScopeLogger {
     ScopeLogger::Ready(logger)
 }
 
+/// `#[with_logger(group = "name")]`: the scope's logger, as a child that also
+/// tags its entries with `group`.
+pub fn in_group(logger: ScopeLogger, group: &'static str) -> ScopeLogger {
+    logger.in_group(group)
+}
+
 /// `#[with_logger]` on an async fn: runs `fut` in the scope of `logger`.
 pub fn scoped<F>(logger: ScopeLogger, fut: F) -> crate::Scoped<F> {
     crate::current::scoped(logger, fut)

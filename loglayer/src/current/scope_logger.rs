@@ -6,7 +6,9 @@
 //! into a small inline buffer, so a function that never logs never builds its
 //! child and allocates nothing. The parent is frozen **at entry**: context or
 //! levels the parent gains later do not reach the child, exactly as with
-//! [`LogLayer::child`].
+//! [`LogLayer::child`]. A `#[with_logger(group = "..")]` scope's child also
+//! tags its entries with that group (see `logger/groups.rs`), so everything
+//! logged under the function, at any depth, is routed by it.
 
 use crate::logger::Frozen;
 use crate::pipeline::FieldValue;
@@ -21,9 +23,9 @@ pub enum ScopeLogger {
     /// A child of a frozen parent with extra context fields, not built yet.
     Pending(PendingChild),
     /// A child of whatever logger is current when the scope is first entered
-    /// (a boxed future's first poll), with these fields. Resolved into
-    /// `Pending` on entry, so the thread's slot never holds one.
-    Deferred(PackedFields),
+    /// (a boxed future's first poll), with these fields and group. Resolved
+    /// into `Pending` on entry, so the thread's slot never holds one.
+    Deferred(PackedFields, Option<&'static str>),
 }
 
 /// See [`ScopeLogger::Pending`].
@@ -31,6 +33,8 @@ pub enum ScopeLogger {
 pub struct PendingChild {
     parent: Frozen,
     fields: PackedFields,
+    /// `#[with_logger(group = "..")]`: a group the child tags entries with.
+    group: Option<&'static str>,
 }
 
 impl ScopeLogger {
@@ -39,12 +43,13 @@ impl ScopeLogger {
         ScopeLogger::Pending(PendingChild {
             parent,
             fields: PackedFields::pack(fields),
+            group: None,
         })
     }
 
     /// A child of the logger current at first entry, with `fields` (rendered now).
     pub(crate) fn deferred(fields: &[(&str, &dyn FieldValue)]) -> Self {
-        ScopeLogger::Deferred(PackedFields::pack(fields))
+        ScopeLogger::Deferred(PackedFields::pack(fields), None)
     }
 
     /// A child of `parent` as it is now, with no fields of its own.
@@ -52,7 +57,26 @@ impl ScopeLogger {
         ScopeLogger::Pending(PendingChild {
             parent,
             fields: PackedFields::empty(),
+            group: None,
         })
+    }
+
+    /// The same scope, its logger a child that also tags its entries with
+    /// `group` (`#[with_logger(group = "..")]`). A ready logger becomes a
+    /// pending child of itself, so nothing is built until something logs.
+    pub(crate) fn in_group(self, group: &'static str) -> Self {
+        match self {
+            ScopeLogger::Ready(logger) => ScopeLogger::Pending(PendingChild {
+                parent: logger.inner.freeze(),
+                fields: PackedFields::empty(),
+                group: Some(group),
+            }),
+            ScopeLogger::Pending(p) => ScopeLogger::Pending(PendingChild {
+                group: Some(group),
+                ..p
+            }),
+            ScopeLogger::Deferred(fields, _) => ScopeLogger::Deferred(fields, Some(group)),
+        }
     }
 
     /// Builds the logger, leaving out the context that plugins must see
@@ -64,12 +88,21 @@ impl ScopeLogger {
         let pending = match self {
             ScopeLogger::Ready(l) => return (l, None),
             ScopeLogger::Pending(p) => p,
-            ScopeLogger::Deferred(fields) => PendingChild {
+            ScopeLogger::Deferred(fields, group) => PendingChild {
                 parent: super::freeze_current(),
                 fields,
+                group,
             },
         };
-        let PendingChild { parent, fields } = pending;
+        let PendingChild {
+            parent,
+            fields,
+            group,
+        } = pending;
+        let parent = match group {
+            Some(group) => parent.in_group(group.into()),
+            None => parent,
+        };
         if fields.is_empty() {
             (parent.into_child(), None)
         } else if parent.has_plugins() {
@@ -85,11 +118,12 @@ impl ScopeLogger {
 
     /// Turns a deferred logger into a pending child of the current logger.
     pub(crate) fn resolve(&mut self) {
-        if let ScopeLogger::Deferred(fields) = self {
+        if let ScopeLogger::Deferred(fields, group) = self {
             let fields = std::mem::replace(fields, PackedFields::empty());
             *self = ScopeLogger::Pending(PendingChild {
                 parent: super::freeze_current(),
                 fields,
+                group: *group,
             });
         }
     }
@@ -103,7 +137,7 @@ impl ScopeLogger {
             ScopeLogger::Pending(p) => p.parent.is_enabled_for(level, target),
             // Never current (resolved on entry); answer as the logger would
             // after building, which asks its parent.
-            ScopeLogger::Deferred(_) => true,
+            ScopeLogger::Deferred(..) => true,
         }
     }
 
@@ -124,7 +158,7 @@ impl std::fmt::Debug for ScopeLogger {
         match self {
             ScopeLogger::Ready(l) => f.debug_tuple("Ready").field(l).finish(),
             ScopeLogger::Pending(_) => f.write_str("Pending"),
-            ScopeLogger::Deferred(_) => f.write_str("Deferred"),
+            ScopeLogger::Deferred(..) => f.write_str("Deferred"),
         }
     }
 }

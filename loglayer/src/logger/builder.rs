@@ -4,6 +4,7 @@
 //! Not to be confused with [`LogBuilder`](crate::LogBuilder) (`log_builder.rs`),
 //! which builds **one entry** of an existing logger.
 
+use std::collections::BTreeMap;
 use std::error::Error;
 use std::fmt;
 use std::sync::atomic::AtomicU8;
@@ -13,6 +14,7 @@ use arc_swap::ArcSwap;
 use serde_json::Value;
 
 use super::buffer::{Buffer, FingersCrossed};
+use super::groups::{Group, GroupTags, Routing, Table, Ungrouped, GROUPS_ENV};
 use super::levels::{note_levels, TargetLevels, ALL_LEVELS, DISABLED, MUTE_CONTEXT, MUTE_METADATA};
 use super::state::{Config, Inner, PluginSlot, State};
 use super::LogLayer;
@@ -55,6 +57,9 @@ pub struct LogLayerBuilder {
     muted: u8,
     target_levels: Option<TargetLevels>,
     fingers_crossed: Option<FingersCrossed>,
+    groups: BTreeMap<String, Group>,
+    ungrouped: Ungrouped,
+    active_groups: Option<Vec<String>>,
 }
 
 impl fmt::Debug for LogLayerBuilder {
@@ -66,6 +71,9 @@ impl fmt::Debug for LogLayerBuilder {
             .field("enabled", &self.enabled)
             .field("prefix", &self.prefix)
             .field("shape", &self.shape)
+            .field("groups", &self.groups)
+            .field("ungrouped", &self.ungrouped)
+            .field("active_groups", &self.active_groups)
             .finish_non_exhaustive()
     }
 }
@@ -86,6 +94,9 @@ impl LogLayerBuilder {
             muted: 0,
             target_levels: None,
             fingers_crossed: None,
+            groups: BTreeMap::new(),
+            ungrouped: Ungrouped::All,
+            active_groups: None,
         }
     }
 
@@ -210,6 +221,76 @@ impl LogLayerBuilder {
         self
     }
 
+    /// Defines a group (LogLayer's `groups`; repeatable, a later group with
+    /// the same name replaces the earlier): the entries tagged with `name`
+    /// go to the group's transports only, from its level, while it is
+    /// enabled. Tag entries with [`LogLayer::with_group`],
+    /// [`LogBuilder::with_group`](crate::LogBuilder::with_group) or
+    /// `#[with_logger(group = "..")]`; see [`Group`] for the rules.
+    ///
+    /// ```
+    /// use loglayer::{transport::CaptureTransport, Group, Level, LogLayer};
+    ///
+    /// let console = CaptureTransport::with_id("console");
+    /// let datadog = CaptureTransport::with_id("datadog");
+    /// let sentry = CaptureTransport::with_id("sentry");
+    /// let log = LogLayer::builder()
+    ///     .transport(console.clone())
+    ///     .transport(datadog.clone())
+    ///     .transport(sentry.clone())
+    ///     .group("database", Group::new(["datadog"]).level(Level::Error))
+    ///     .group("auth", Group::new(["sentry", "datadog"]).level(Level::Warn))
+    ///     .build();
+    /// log.with_group("auth").warn("token expired");
+    /// assert_eq!((console.len(), datadog.len(), sentry.len()), (0, 1, 1));
+    /// ```
+    pub fn group(mut self, name: impl Into<String>, group: Group) -> Self {
+        self.groups.insert(name.into(), group);
+        self
+    }
+
+    /// Where entries tagged with no (defined) group go: every transport
+    /// (default), none, or the listed ones; see [`Ungrouped`].
+    pub fn ungrouped(mut self, ungrouped: Ungrouped) -> Self {
+        self.ungrouped = ungrouped;
+        self
+    }
+
+    /// Only these groups route; entries tagged only with other defined
+    /// groups go nowhere (LogLayer's `activeGroups`). Change it later with
+    /// [`LogLayer::set_active_groups`].
+    ///
+    /// The `LOGLAYER_GROUPS` environment variable, read by
+    /// [`build`](LogLayerBuilder::build), overrides this: `database,auth`
+    /// makes those groups the active ones, and `database:debug` also sets
+    /// the level of the group `database` (if it is defined here).
+    ///
+    /// ```
+    /// # use loglayer::{transport::CaptureTransport, Group, LogLayer};
+    /// let t1 = CaptureTransport::with_id("t1");
+    /// let t2 = CaptureTransport::with_id("t2");
+    /// let log = LogLayer::builder()
+    ///     .transport(t1.clone())
+    ///     .transport(t2.clone())
+    ///     .group("database", Group::new(["t1"]))
+    ///     .group("auth", Group::new(["t2"]))
+    ///     .active_groups(["database"])
+    ///     .build();
+    /// # if std::env::var_os("LOGLAYER_GROUPS").is_none() {
+    /// log.with_group("database").error("sent");
+    /// log.with_group("auth").error("dropped: auth is not active");
+    /// assert_eq!((t1.len(), t2.len()), (1, 0));
+    /// # }
+    /// ```
+    pub fn active_groups<I, S>(mut self, groups: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.active_groups = Some(groups.into_iter().map(Into::into).collect());
+        self
+    }
+
     /// Starts with logging on (default) or off.
     pub fn enabled(mut self, enabled: bool) -> Self {
         self.enabled = enabled;
@@ -317,6 +398,7 @@ impl LogLayerBuilder {
             levels |= DISABLED;
         }
         let plugins: Arc<[PluginSlot]> = self.plugins.into();
+        let routing = Arc::new(routing(self.groups, self.active_groups, self.ungrouped));
         let config = Arc::new(Config {
             shape: self.shape,
             error_serializer: self.error_serializer,
@@ -324,6 +406,9 @@ impl LogLayerBuilder {
             target_levels: self.target_levels,
             prefix: self.prefix.map(Arc::from),
             buffer: self.fingers_crossed.map(|o| Arc::new(Buffer::new(o))),
+            groups: GroupTags::default(),
+            routed: !routing.ungrouped_all(),
+            routing,
         });
         LogLayer {
             inner: Arc::new(Inner {
@@ -339,4 +424,20 @@ impl LogLayerBuilder {
             }),
         }
     }
+}
+
+/// The routing table of a new logger: the builder's groups, then
+/// `LOGLAYER_GROUPS` over its active groups and levels.
+fn routing(
+    groups: BTreeMap<String, Group>,
+    active: Option<Vec<String>>,
+    ungrouped: Ungrouped,
+) -> Routing {
+    let mut table = Table::new(groups, active);
+    if let Some(spec) = std::env::var_os(GROUPS_ENV) {
+        if let Some(spec) = spec.to_str().filter(|s| !s.trim().is_empty()) {
+            table.apply_env(spec);
+        }
+    }
+    Routing::new(ungrouped, table)
 }

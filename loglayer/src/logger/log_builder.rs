@@ -7,11 +7,13 @@
 //! (`builder.rs`), which builds a **logger**: a `LogBuilder` borrows an
 //! existing logger and lives for one call.
 
+use std::borrow::Cow;
 use std::error::Error;
 use std::fmt;
 
 use serde::Serialize;
 
+use super::groups::{add_unique, GroupName};
 use super::LogLayer;
 use crate::context::merge;
 use crate::error::{AsError, ErrorInfo};
@@ -168,6 +170,8 @@ pub struct LogBuilder<'a> {
     metadata: Fields,
     lazies: Vec<(String, Lazy)>,
     error: Option<ErrorInfo>,
+    /// Groups this entry is tagged with on top of its logger's.
+    groups: Vec<GroupName>,
 }
 
 impl Drop for LogBuilder<'_> {
@@ -185,6 +189,7 @@ impl fmt::Debug for LogBuilder<'_> {
             .field("metadata", &self.metadata)
             .field("lazies", &self.lazies.len())
             .field("error", &self.error)
+            .field("groups", &self.groups)
             .finish_non_exhaustive()
     }
 }
@@ -205,6 +210,7 @@ impl<'a> LogBuilder<'a> {
             metadata: scratch::fields(),
             lazies: Vec::new(),
             error: None,
+            groups: Vec::new(),
         }
     }
 
@@ -222,6 +228,56 @@ impl<'a> LogBuilder<'a> {
             scratch::give_error(old);
         }
         self.error = Some(self.logger.capture_error(err.as_error()));
+        self
+    }
+
+    /// Tags this entry with `group`, on top of the groups its logger tags
+    /// with (LogLayer's `withGroup` on a builder): it goes to the union of
+    /// its groups' transports, each group's level and on/off switch applied;
+    /// see [`Group`](crate::Group).
+    ///
+    /// ```
+    /// use loglayer::{transport::CaptureTransport, Group, LogLayer};
+    ///
+    /// let console = CaptureTransport::with_id("console");
+    /// let datadog = CaptureTransport::with_id("datadog");
+    /// let log = LogLayer::builder()
+    ///     .transport(console.clone())
+    ///     .transport(datadog.clone())
+    ///     .group("database", Group::new(["datadog"]))
+    ///     .build();
+    /// log.with_metadata(serde_json::json!({"query": "SELECT 1"}))
+    ///     .with_group("database")
+    ///     .error("query failed");
+    /// assert_eq!(datadog.entries()[0]["query"], "SELECT 1");
+    /// assert!(console.is_empty());
+    /// ```
+    pub fn with_group(mut self, group: impl Into<Cow<'static, str>>) -> Self {
+        add_unique(&mut self.groups, group.into());
+        self
+    }
+
+    /// [`with_group`](LogBuilder::with_group) with several groups.
+    ///
+    /// ```
+    /// # use loglayer::{transport::CaptureTransport, Group, LogLayer};
+    /// # let a = CaptureTransport::with_id("a");
+    /// # let b = CaptureTransport::with_id("b");
+    /// # let log = LogLayer::builder().transport(a.clone()).transport(b.clone())
+    /// #     .group("database", Group::new(["a"])).group("auth", Group::new(["b"])).build();
+    /// log.with_error(&std::io::Error::other("timeout"))
+    ///     .with_groups(["database", "auth"])
+    ///     .error("auth db connection failed");
+    /// assert_eq!((a.len(), b.len()), (1, 1));
+    /// ```
+    pub fn with_groups<I, S>(mut self, groups: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<Cow<'static, str>>,
+    {
+        for group in groups {
+            add_unique(&mut self.groups, group.into());
+        }
         self
     }
 
@@ -246,14 +302,17 @@ impl<'a> LogBuilder<'a> {
             for (k, l) in &self.lazies {
                 self.metadata.push_with(k, |buf| l.encode(buf));
             }
-            self.logger.inner.emit(Record {
-                level,
-                msg,
-                meta: Meta::List(&self.metadata),
-                error: self.error.as_ref(),
-                target: None,
-                context: None,
-            });
+            self.logger.inner.emit_tagged(
+                Record {
+                    level,
+                    msg,
+                    meta: Meta::List(&self.metadata),
+                    error: self.error.as_ref(),
+                    target: None,
+                    context: None,
+                },
+                &self.groups,
+            );
         }
     }
 }

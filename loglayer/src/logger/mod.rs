@@ -10,6 +10,7 @@
 //! | `levels.rs` | which entries get through: level mask, `set_level` and friends, mutes |
 //! | `level_control.rs` | [`LevelControl`]: levels that change while the program runs |
 //! | `attached.rs` | transports and plugins by id, `flush` |
+//! | `groups.rs` | [`Group`]s: tagging (`with_group`) and the routing table, changed at run time |
 //! | `buffer.rs` | [`FingersCrossed`]: entries below the level kept per scope, written if it fails |
 //! | `builder.rs` | [`LogLayerBuilder`]: builds a **logger** |
 //! | `log_builder.rs` | [`LogBuilder`], [`RawEntry`], [`OnlyOptions`]: build **one entry** |
@@ -27,6 +28,7 @@ use serde::Serialize;
 mod attached;
 mod buffer;
 mod builder;
+mod groups;
 mod level_control;
 mod levels;
 mod log_builder;
@@ -36,6 +38,8 @@ pub use self::attached::DuplicatePluginError;
 pub(crate) use self::buffer::{Buffer, Buffered, Released, Stored};
 pub use self::buffer::{BufferStats, FingersCrossed};
 pub use self::builder::LogLayerBuilder;
+pub(crate) use self::groups::GroupName;
+pub use self::groups::{Group, Ungrouped};
 pub use self::level_control::LevelControl;
 pub(crate) use self::levels::{any_logger_enables, MUTE_CONTEXT, MUTE_METADATA};
 pub use self::log_builder::{LogBuilder, OnlyOptions, RawEntry};

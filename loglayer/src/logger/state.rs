@@ -1,7 +1,8 @@
 //! What a logger holds: [`Inner`] behind every [`LogLayer`] handle, split by
 //! how each part changes, and [`Frozen`], a logger as it is at one moment.
 //!
-//! - [`Config`]: fixed when the logger is built (shape, prefix, directives…);
+//! - [`Config`]: fixed when the logger is built (shape, prefix, directives,
+//!   group tags…; the group routing table it points to changes in place);
 //! - `levels` and `muted`: one atomic byte each, changed in place;
 //! - [`State`]: context, transports and plugins, swapped as a whole
 //!   (`ArcSwap`), so a log call reads it without a lock and a change is
@@ -14,6 +15,7 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 
 use super::buffer::Buffer;
+use super::groups::{GroupTags, Routing};
 use super::levels::TargetLevels;
 use super::LogLayer;
 use crate::context::Context;
@@ -48,6 +50,14 @@ pub(crate) struct Config {
     /// The fingers-crossed buffer of this logger's scope (`buffer.rs`),
     /// shared by its children.
     pub(crate) buffer: Option<Arc<Buffer>>,
+    /// The groups this logger tags its entries with (`groups.rs`).
+    pub(crate) groups: GroupTags,
+    /// Whether this logger's entries need routing even when they add no
+    /// group: it tags with groups, or untagged entries do not go
+    /// everywhere (`groups.rs`, `Config::unrouted`).
+    pub(crate) routed: bool,
+    /// The routing table, shared by reference with its children (`groups.rs`).
+    pub(crate) routing: Arc<Routing>,
 }
 
 /// What a logger holds that changes as a whole: swapped atomically so a log
