@@ -22,9 +22,10 @@ runs="${RUNS:-3}"
 work="$(mktemp -d "${TMPDIR:-/tmp}/loglayer-compile-time.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 
-# Writes crate $1 (kind $2: loglayer | tracing) with $n functions.
+# Writes crate $1 (kind $2: loglayer | tracing; $3: extra loglayer
+# dependency options) with $n functions.
 generate() {
-    local dir="$work/$1" kind="$2"
+    local dir="$work/$1" kind="$2" extra="${3:-}"
     mkdir -p "$dir/src"
     if [ "$kind" = loglayer ]; then
         cat >"$dir/Cargo.toml" <<EOF
@@ -35,7 +36,7 @@ edition = "2021"
 publish = false
 
 [dependencies]
-loglayer = { path = "$repo/loglayer" }
+loglayer = { path = "$repo/loglayer"$extra }
 
 [workspace]
 EOF
@@ -85,10 +86,11 @@ median() {
 }
 
 generate ct_loglayer loglayer
+generate ct_loglayer_light loglayer ", default-features = false"
 generate ct_tracing tracing
 
 declare -A clean crate_only
-for name in ct_loglayer ct_tracing; do
+for name in ct_loglayer ct_loglayer_light ct_tracing; do
     c=() o=()
     for _ in $(seq 1 "$runs"); do
         target="$work/target-$name"
@@ -114,7 +116,9 @@ echo
 echo "| crate | clean build | crate only (deps built) |"
 echo "|---|---|---|"
 echo "| \`#[loglayer::with_logger(context(..))]\` | ${clean[ct_loglayer]} s | ${crate_only[ct_loglayer]} s |"
+echo "| the same, loglayer without default features (no tokio) | ${clean[ct_loglayer_light]} s | ${crate_only[ct_loglayer_light]} s |"
 echo "| \`#[tracing::instrument(fields(..))]\` | ${clean[ct_tracing]} s | ${crate_only[ct_tracing]} s |"
 echo "| loglayer ÷ tracing | $(ratio "${clean[ct_loglayer]}" "${clean[ct_tracing]}") | $(ratio "${crate_only[ct_loglayer]}" "${crate_only[ct_tracing]}") |"
+echo "| loglayer without default features ÷ tracing | $(ratio "${clean[ct_loglayer_light]}" "${clean[ct_tracing]}") | $(ratio "${crate_only[ct_loglayer_light]}" "${crate_only[ct_tracing]}") |"
 echo
 echo "\`cargo build -p loglayer\` (default features, clean, debug): $(median "${own[@]}") s"
