@@ -227,13 +227,25 @@ impl fmt::Debug for OtlpTransport {
     }
 }
 
+thread_local! {
+    /// Buffers for this thread's next queued entry, handed back by an export
+    /// thread (see `worker::Queue::push`).
+    static SPARE: std::cell::Cell<record::Buffers> = std::cell::Cell::new(record::Buffers::default());
+}
+
 impl Transport for OtlpTransport {
     fn write(&self, entry: &Entry<'_>) -> io::Result<()> {
         if worker::in_export_thread() || entry.target().is_some_and(is_exporter_crate) {
             return Ok(());
         }
-        match self.queue.push(record::Queued::new(entry)) {
-            Ok(()) => Ok(()),
+        let spare = SPARE.try_with(|s| s.take()).unwrap_or_default();
+        match self.queue.push(record::Queued::new(entry, spare)) {
+            Ok(spare) => {
+                if let Some(spare) = spare {
+                    let _ = SPARE.try_with(|s| s.set(spare));
+                }
+                Ok(())
+            }
             Err(Refused::Full(n)) => Err(io::Error::new(
                 io::ErrorKind::WouldBlock,
                 format!("OTLP queue full ({n} entries): entry dropped"),

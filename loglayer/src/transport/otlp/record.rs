@@ -17,6 +17,22 @@ const TRACE_ID: &str = "trace_id";
 const SPAN_ID: &str = "span_id";
 const TRACE_FLAGS: &str = "trace_flags";
 
+/// The two buffers of a [`Queued`] entry, handed back by the export thread
+/// and reused by callers (see [`super::worker::Queue::push`]), so that queuing
+/// an entry allocates nothing in steady state.
+#[derive(Default)]
+pub(crate) struct Buffers {
+    bytes: Vec<u8>,
+    fields: Vec<[u32; 3]>,
+}
+
+impl Buffers {
+    /// Whether these buffers are small enough to keep as a spare.
+    pub(crate) fn worth_keeping(&self) -> bool {
+        self.bytes.capacity() <= 16 * 1024 && self.fields.capacity() <= 256
+    }
+}
+
 /// One entry, copied off the caller's borrowed [`Entry`].
 pub(crate) struct Queued {
     level: Level,
@@ -40,17 +56,24 @@ fn offset(n: usize) -> u32 {
 }
 
 impl Queued {
-    /// Copies `entry` with two allocations (the text and the field ranges),
-    /// plus the error's when there is one.
-    pub(crate) fn new(entry: &Entry<'_>) -> Self {
+    /// Copies `entry` into `spare` (cleared first): no allocation when the
+    /// spare has room, else two (the bytes and the field ranges); plus the
+    /// error's when there is one.
+    pub(crate) fn new(entry: &Entry<'_>, spare: Buffers) -> Self {
         let message = entry.message();
         let (context, metadata) = (entry.context_fields(), entry.metadata_fields());
         let count = context.len() + metadata.len();
         let size = message.len() + context.byte_len() + metadata.byte_len();
-        let mut bytes = Vec::with_capacity(size);
+        let Buffers {
+            mut bytes,
+            mut fields,
+        } = spare;
+        bytes.clear();
+        fields.clear();
+        bytes.reserve(size);
+        fields.reserve(count);
         bytes.extend_from_slice(message.as_bytes());
         let message_end = offset(bytes.len());
-        let mut fields = Vec::with_capacity(count);
         for (k, v) in context.iter_encoded().chain(metadata.iter_encoded()) {
             let key_start = offset(bytes.len());
             bytes.extend_from_slice(k.as_bytes());
@@ -81,8 +104,16 @@ impl Queued {
         (self.text(f[0], f[1]), Value::decode(value).0)
     }
 
+    /// Its buffers, to reuse for another entry.
+    pub(crate) fn into_buffers(self) -> Buffers {
+        Buffers {
+            bytes: self.bytes,
+            fields: self.fields,
+        }
+    }
+
     /// The mapping (documented on [`OtlpTransport`](super::OtlpTransport)).
-    pub(crate) fn fill(self, record: &mut SdkLogRecord) {
+    pub(crate) fn fill(&self, record: &mut SdkLogRecord) {
         let (number, text) = severity(self.level);
         record.set_severity_number(number);
         record.set_severity_text(text);

@@ -21,7 +21,7 @@ use opentelemetry::InstrumentationScope;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::logs::{LogBatch, LogExporter, SdkLogRecord, SdkLoggerProvider};
 
-use super::record::Queued;
+use super::record::{Buffers, Queued};
 use crate::fault;
 use crate::reentry::{Activity, ActivityGuard};
 use crate::transport::lock;
@@ -42,6 +42,9 @@ pub(crate) struct Limits {
 #[derive(Default)]
 struct State {
     queue: VecDeque<Queued>,
+    /// Buffers of exported entries, for callers to reuse (at most
+    /// `queue_size`).
+    spares: Vec<Buffers>,
     /// Entries ever pushed.
     pushed: u64,
     /// Entries ever taken off the queue and exported or counted as failed.
@@ -129,8 +132,9 @@ impl Queue {
         }
     }
 
-    /// Queues one entry; never waits for the export thread.
-    pub(crate) fn push(&self, pending: Queued) -> Result<(), Refused> {
+    /// Queues one entry; never waits for the export thread. Hands back the
+    /// buffers of an exported entry, if any, for the caller's next one.
+    pub(crate) fn push(&self, pending: Queued) -> Result<Option<Buffers>, Refused> {
         let mut st = lock(&self.state);
         if st.shutdown || st.stopped {
             return Err(Refused::Stopped);
@@ -140,12 +144,13 @@ impl Queue {
         }
         st.queue.push_back(pending);
         st.pushed += 1;
+        let spare = st.spares.pop();
         let full_batch = st.queue.len() == self.limits.batch_size;
         drop(st);
         if full_batch {
             self.work.notify_one();
         }
-        Ok(())
+        Ok(spare)
     }
 
     /// Waits until everything pushed before this call is settled, for at
@@ -232,7 +237,7 @@ fn run<E: LogExporter>(
 
         let n = batch.len() as u64;
         records.clear();
-        for pending in batch {
+        for pending in &batch {
             let mut record = logger.create_log_record();
             pending.fill(&mut record);
             records.push(record);
@@ -258,6 +263,10 @@ fn run<E: LogExporter>(
         drop(pairs);
         let mut st = lock(&q.state);
         st.settled += n;
+        let room = q.limits.queue_size.saturating_sub(st.spares.len());
+        let spares = batch.into_iter().map(Queued::into_buffers);
+        st.spares
+            .extend(spares.filter(Buffers::worth_keeping).take(room));
         q.progress.notify_all();
     }
     let _ = exporter.shutdown();
