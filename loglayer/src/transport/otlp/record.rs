@@ -29,7 +29,7 @@ pub(crate) struct Buffers {
 impl Buffers {
     /// Whether these buffers are small enough to keep as a spare.
     pub(crate) fn worth_keeping(&self) -> bool {
-        self.bytes.capacity() <= 16 * 1024 && self.fields.capacity() <= 256
+        self.bytes.capacity() <= 4 * 1024 && self.fields.capacity() <= 128
     }
 }
 

@@ -42,8 +42,8 @@ pub(crate) struct Limits {
 #[derive(Default)]
 struct State {
     queue: VecDeque<Queued>,
-    /// Buffers of exported entries, for callers to reuse (at most
-    /// `queue_size`).
+    /// Buffers of exported entries, for callers to reuse (at most one batch
+    /// of them, each small: see `Buffers::worth_keeping`).
     spares: Vec<Buffers>,
     /// Entries ever pushed.
     pushed: u64,
@@ -263,7 +263,7 @@ fn run<E: LogExporter>(
         drop(pairs);
         let mut st = lock(&q.state);
         st.settled += n;
-        let room = q.limits.queue_size.saturating_sub(st.spares.len());
+        let room = q.limits.batch_size.saturating_sub(st.spares.len());
         let spares = batch.into_iter().map(Queued::into_buffers);
         st.spares
             .extend(spares.filter(Buffers::worth_keeping).take(room));
