@@ -27,6 +27,11 @@ pub(crate) struct Buffers {
 }
 
 impl Buffers {
+    /// Bytes held.
+    pub(crate) fn size(&self) -> usize {
+        self.bytes.capacity() + 12 * self.fields.capacity()
+    }
+
     /// Whether these buffers are small enough to keep as a spare.
     pub(crate) fn worth_keeping(&self) -> bool {
         self.bytes.capacity() <= 4 * 1024 && self.fields.capacity() <= 128

@@ -42,9 +42,12 @@ pub(crate) struct Limits {
 #[derive(Default)]
 struct State {
     queue: VecDeque<Queued>,
-    /// Buffers of exported entries, for callers to reuse (at most one batch
-    /// of them, each small: see `Buffers::worth_keeping`).
+    /// Buffers of exported entries, for callers to reuse (at most
+    /// `queue_size` of them and [`SPARE_BYTES`] in all, each small: see
+    /// `Buffers::worth_keeping`).
     spares: Vec<Buffers>,
+    /// Bytes held by `spares`.
+    spare_bytes: usize,
     /// Entries ever pushed.
     pushed: u64,
     /// Entries ever taken off the queue and exported or counted as failed.
@@ -56,6 +59,9 @@ struct State {
     /// The export thread has stopped.
     stopped: bool,
 }
+
+/// Most bytes kept in spare buffers per transport.
+const SPARE_BYTES: usize = 2 * 1024 * 1024;
 
 /// The transport's end of the queue.
 pub(crate) struct Queue {
@@ -145,6 +151,9 @@ impl Queue {
         st.queue.push_back(pending);
         st.pushed += 1;
         let spare = st.spares.pop();
+        if let Some(spare) = &spare {
+            st.spare_bytes = st.spare_bytes.saturating_sub(spare.size());
+        }
         let full_batch = st.queue.len() == self.limits.batch_size;
         drop(st);
         if full_batch {
@@ -263,10 +272,15 @@ fn run<E: LogExporter>(
         drop(pairs);
         let mut st = lock(&q.state);
         st.settled += n;
-        let room = q.limits.batch_size.saturating_sub(st.spares.len());
-        let spares = batch.into_iter().map(Queued::into_buffers);
-        st.spares
-            .extend(spares.filter(Buffers::worth_keeping).take(room));
+        for spare in batch.into_iter().map(Queued::into_buffers) {
+            if st.spares.len() >= q.limits.queue_size || st.spare_bytes >= SPARE_BYTES {
+                break;
+            }
+            if spare.worth_keeping() {
+                st.spare_bytes += spare.size();
+                st.spares.push(spare);
+            }
+        }
         q.progress.notify_all();
     }
     let _ = exporter.shutdown();
