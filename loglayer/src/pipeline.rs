@@ -14,9 +14,9 @@
 //!    (`on_metadata_called`, `on_before_data_out`, `on_before_message_out`,
 //!    `transform_log_level`, `should_log`, then `should_send_to_logger` per
 //!    transport), each under [`catch`];
-//! 5. each transport that [`accepts`] the level — and, for an entry with
-//!    groups or a logger that routes untagged entries, that the entry's
-//!    groups route to (`logger/groups.rs`, [`send_routed`]) — gets it
+//! 5. each transport that [`accepts`] the level — and, for a logger that
+//!    tags with groups or routes untagged entries, that the entry's groups
+//!    route to (`logger/groups.rs`, [`send_routed`]) — gets it
 //!    through [`write_one`], which counts a failure or panic instead of
 //!    spreading it.
 //!
@@ -38,8 +38,7 @@ use crate::error::ErrorInfo;
 use crate::fault;
 use crate::json;
 use crate::logger::{
-    Buffer, Buffered, GroupName, Inner, PluginSlot, Released, State, Stored, MUTE_CONTEXT,
-    MUTE_METADATA,
+    Buffer, Buffered, Inner, PluginSlot, Released, State, Stored, MUTE_CONTEXT, MUTE_METADATA,
 };
 use crate::plugin::{LogData, Plugin};
 use crate::reentry::EntryGuard;
@@ -136,32 +135,20 @@ pub(crate) fn catch<R>(plugin: &dyn Plugin, hook: &str, f: impl FnOnce() -> R) -
 
 impl Inner {
     /// Sends one call through the pipeline. Never panics.
-    ///
-    /// Kept out of line: its callers (the macros' `log`, the `LogLayer`
-    /// methods) stay as small as they were before groups.
-    #[inline(never)]
     pub(crate) fn emit(&self, record: Record<'_>) {
-        self.emit_tagged(record, &[]);
-    }
-
-    /// [`emit`](Inner::emit) for an entry tagged with `groups` on top of
-    /// the logger's (`logger/groups.rs`).
-    pub(crate) fn emit_tagged(&self, record: Record<'_>, groups: &[GroupName]) {
         let Some(_depth) = EntryGuard::enter() else {
             fault::entry_dropped("logging re-entered itself too deeply (a transport or value that logs while logging?)");
             return;
         };
         let mut scratch = take_scratch();
-        let result = catch_unwind(AssertUnwindSafe(|| {
-            self.emit_in(&mut scratch, record, groups)
-        }));
+        let result = catch_unwind(AssertUnwindSafe(|| self.emit_in(&mut scratch, record)));
         if result.is_err() {
             fault::entry_dropped("internal panic while assembling an entry");
         }
         put_scratch(scratch);
     }
 
-    fn emit_in(&self, scratch: &mut Scratch, record: Record<'_>, groups: &[GroupName]) {
+    fn emit_in(&self, scratch: &mut Scratch, record: Record<'_>) {
         let time = SystemTime::now();
         let state = self.state.load();
         let Scratch { msg, meta } = scratch;
@@ -213,12 +200,13 @@ impl Inner {
                 return;
             }
         }
-        self.dispatch(&state, time, msg, meta, context, &record, groups);
+        self.dispatch(&state, time, msg, meta, context, &record);
     }
 
     /// An assembled entry to the plugins, if any, and the transports.
-    #[inline]
-    #[allow(clippy::too_many_arguments)]
+    /// Always inlined: a heuristic that stopped inlining it once `send`
+    /// learned about groups cost 20 instructions per entry (callgrind).
+    #[inline(always)]
     fn dispatch(
         &self,
         state: &State,
@@ -227,10 +215,9 @@ impl Inner {
         meta: &mut Fields,
         context: &Context,
         record: &Record<'_>,
-        groups: &[GroupName],
     ) {
         if state.has_plugins() {
-            self.emit_with_plugins(state, time, msg, meta, context, record, groups);
+            self.emit_with_plugins(state, time, msg, meta, context, record);
             return;
         }
         let entry = Entry {
@@ -243,7 +230,7 @@ impl Inner {
             error: record.error,
             shape: &self.config.shape,
         };
-        send(state, &entry, groups);
+        send(state, &entry);
     }
 
     /// For a logger with a fingers-crossed buffer (`logger/buffer.rs`):
@@ -324,7 +311,6 @@ impl Inner {
                 &mut b.metadata,
                 &b.context,
                 &record,
-                &[],
             );
         }
         count
@@ -356,7 +342,6 @@ impl Inner {
     /// The plugin hooks, in LogLayer's order. Plugins read and edit typed
     /// [`Fields`]; the logger's context is copied only if one changes it.
     #[cold]
-    #[allow(clippy::too_many_arguments)]
     fn emit_with_plugins(
         &self,
         state: &State,
@@ -365,7 +350,6 @@ impl Inner {
         meta: &mut Fields,
         context: &Context,
         record: &Record<'_>,
-        groups: &[GroupName],
     ) {
         let plugins: Vec<&PluginSlot> = state.plugins.iter().filter(|p| p.enabled).collect();
         let (error, error_scalar) = match record.error.map(ErrorInfo::to_fields) {
@@ -386,7 +370,6 @@ impl Inner {
             context,
             record,
             error_scalar,
-            groups,
         );
         // Hand the metadata's buffers back to the thread's scratch.
         *meta = std::mem::take(&mut data.metadata);
@@ -403,7 +386,6 @@ impl Inner {
         context: &Context,
         record: &Record<'_>,
         error_scalar: bool,
-        groups: &[GroupName],
     ) {
         if !data.metadata.is_empty() {
             for slot in plugins {
@@ -482,7 +464,7 @@ impl Inner {
         // Groups first, then the transport's level, then the plugins
         // (LogLayer's order), so a plugin is not asked about a transport the
         // entry's groups do not route to.
-        let route = (!state.config.unrouted(groups)).then(|| state.config.route(groups, level));
+        let route = state.config.routed.then(|| state.config.route(level));
         for t in state.transports.iter() {
             let id = t.id();
             if route.as_ref().is_some_and(|r| !r.admits(id)) || !accepts(&**t, level) {
@@ -531,12 +513,12 @@ fn write_one(t: &dyn Transport, entry: &Entry<'_>) {
     }
 }
 
-/// The entry to every transport that accepts its level and, when the entry
-/// has groups or the logger routes untagged entries, that its groups route
-/// to (`logger/groups.rs`).
-fn send(state: &State, entry: &Entry<'_>, groups: &[GroupName]) {
-    if !state.config.unrouted(groups) {
-        return send_routed(state, entry, groups);
+/// The entry to every transport that accepts its level and, when the
+/// logger tags its entries with groups or routes untagged entries, that its
+/// groups route to (`logger/groups.rs`).
+fn send(state: &State, entry: &Entry<'_>) {
+    if state.config.routed {
+        return send_routed(state, entry);
     }
     for t in state.transports.iter() {
         if accepts(&**t, entry.level) {
@@ -547,8 +529,8 @@ fn send(state: &State, entry: &Entry<'_>, groups: &[GroupName]) {
 
 #[cold]
 #[inline(never)]
-fn send_routed(state: &State, entry: &Entry<'_>, groups: &[GroupName]) {
-    let route = state.config.route(groups, entry.level);
+fn send_routed(state: &State, entry: &Entry<'_>) {
+    let route = state.config.route(entry.level);
     for t in state.transports.iter() {
         if route.admits(t.id()) && accepts(&**t, entry.level) {
             write_one(&**t, entry);

@@ -10,12 +10,13 @@
 //!   [`LogLayer::disable_group`] on any of them is seen by all;
 //! - the **tags** ([`GroupTags`], in `Config`): the groups a logger stamps
 //!   on everything it logs ([`LogLayer::with_group`], a
-//!   `#[with_logger(group = "..")]` scope), plus those one entry adds
-//!   ([`LogBuilder::with_group`](crate::LogBuilder::with_group)).
+//!   `#[with_logger(group = "..")]` scope). One entry tagged with
+//!   [`LogBuilder::with_group`](crate::LogBuilder::with_group) is sent
+//!   through such a child, so the pipeline knows only loggers' tags.
 //!
-//! `pipeline.rs` asks [`Config::unrouted`] first: an untagged entry of a
-//! logger whose untagged entries go everywhere (the default) costs that one
-//! check. Otherwise a [`Route`] is computed once per entry and asked per
+//! `pipeline.rs` reads `Config::routed` first: a logger without tags whose
+//! untagged entries go everywhere (the default) pays that one load per
+//! entry. Otherwise a [`Route`] is computed once per entry and asked per
 //! transport, in LogLayer's order: group enabled, active-groups filter,
 //! group level, transport in the group; then the transport's own level and
 //! the plugins' `should_send_to_logger`.
@@ -171,20 +172,15 @@ impl GroupTags {
     /// Adds `name` unless it is there already (tags are additive and a set,
     /// as in LogLayer).
     pub(crate) fn add(&mut self, name: GroupName) {
-        add_unique(&mut self.0, name);
+        if !self.0.contains(&name) {
+            self.0.push(name);
+        }
     }
 }
 
 impl fmt::Debug for GroupTags {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_list().entries(&self.0).finish()
-    }
-}
-
-/// Pushes `name` onto `list` unless it is there already.
-pub(crate) fn add_unique(list: &mut Vec<GroupName>, name: GroupName) {
-    if !list.contains(&name) {
-        list.push(name);
     }
 }
 
@@ -266,34 +262,21 @@ impl Routing {
 }
 
 impl Config {
-    /// Whether an entry that adds the groups `extra` goes to every transport
-    /// without consulting the table: it has no tags and untagged entries go
-    /// everywhere. The one check on the path of an ordinary entry.
-    #[inline]
-    pub(crate) fn unrouted(&self, extra: &[GroupName]) -> bool {
-        extra.is_empty() && !self.routed
-    }
-
     /// Tags this logger's entries with `name` too.
     pub(crate) fn add_group(&mut self, name: GroupName) {
         self.groups.add(name);
         self.routed = true;
     }
 
-    /// The routing of one entry at `level` that adds the groups `extra` to
-    /// this logger's.
-    pub(crate) fn route<'a>(&'a self, extra: &'a [GroupName], level: Level) -> Route<'a> {
+    /// The routing of one entry at `level` from this logger.
+    pub(crate) fn route(&self, level: Level) -> Route<'_> {
         let table = self.routing.table.load();
-        let any_defined = self
-            .groups
-            .0
-            .iter()
-            .chain(extra)
-            .any(|name| table.groups.contains_key(&**name));
+        let tags = &self.groups.0;
+        let any_defined = tags.iter().any(|name| table.groups.contains_key(&**name));
         Route {
             table,
             ungrouped: &self.routing.ungrouped,
-            tags: (&self.groups.0, extra),
+            tags,
             level,
             any_defined,
         }
@@ -304,7 +287,7 @@ impl Config {
 pub(crate) struct Route<'a> {
     table: Guard<Arc<Table>>,
     ungrouped: &'a Ungrouped,
-    tags: (&'a [GroupName], &'a [GroupName]),
+    tags: &'a [GroupName],
     level: Level,
     /// Whether a tag names a defined group; if none does, the entry counts
     /// as untagged.
@@ -320,7 +303,7 @@ impl Route<'_> {
             return self.ungrouped.admits(transport_id);
         }
         let table = &*self.table;
-        self.tags.0.iter().chain(self.tags.1).any(|name| {
+        self.tags.iter().any(|name| {
             table.groups.get(&**name).is_some_and(|group| {
                 group.enabled
                     && table.is_active(name)

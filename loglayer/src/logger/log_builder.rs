@@ -13,7 +13,6 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::groups::{add_unique, GroupName};
 use super::LogLayer;
 use crate::context::merge;
 use crate::error::{AsError, ErrorInfo};
@@ -170,8 +169,9 @@ pub struct LogBuilder<'a> {
     metadata: Fields,
     lazies: Vec<(String, Lazy)>,
     error: Option<ErrorInfo>,
-    /// Groups this entry is tagged with on top of its logger's.
-    groups: Vec<GroupName>,
+    /// With [`with_group`](LogBuilder::with_group): a child of `logger`
+    /// that tags with the entry's groups, which sends the entry.
+    tagged: Option<LogLayer>,
 }
 
 impl Drop for LogBuilder<'_> {
@@ -189,7 +189,7 @@ impl fmt::Debug for LogBuilder<'_> {
             .field("metadata", &self.metadata)
             .field("lazies", &self.lazies.len())
             .field("error", &self.error)
-            .field("groups", &self.groups)
+            .field("tagged", &self.tagged)
             .finish_non_exhaustive()
     }
 }
@@ -210,7 +210,7 @@ impl<'a> LogBuilder<'a> {
             metadata: scratch::fields(),
             lazies: Vec::new(),
             error: None,
-            groups: Vec::new(),
+            tagged: None,
         }
     }
 
@@ -252,9 +252,12 @@ impl<'a> LogBuilder<'a> {
     /// assert_eq!(datadog.entries()[0]["query"], "SELECT 1");
     /// assert!(console.is_empty());
     /// ```
-    pub fn with_group(mut self, group: impl Into<Cow<'static, str>>) -> Self {
-        add_unique(&mut self.groups, group.into());
-        self
+    ///
+    /// The entry is sent through a child of the logger that carries its
+    /// groups (a few small allocations for this entry; entries without
+    /// `with_group` allocate nothing).
+    pub fn with_group(self, group: impl Into<Cow<'static, str>>) -> Self {
+        self.with_groups([group])
     }
 
     /// [`with_group`](LogBuilder::with_group) with several groups.
@@ -275,9 +278,8 @@ impl<'a> LogBuilder<'a> {
         I: IntoIterator<Item = S>,
         S: Into<Cow<'static, str>>,
     {
-        for group in groups {
-            add_unique(&mut self.groups, group.into());
-        }
+        let base = self.tagged.as_ref().unwrap_or(self.logger);
+        self.tagged = Some(base.with_groups(groups));
         self
     }
 
@@ -297,22 +299,20 @@ impl<'a> LogBuilder<'a> {
 
     /// Sends the entry at `level` with `msg`.
     pub(super) fn send(mut self, level: Level, msg: Msg<'_>) {
-        if self.logger.inner.is_enabled(level) {
+        let logger = self.tagged.as_ref().unwrap_or(self.logger);
+        if logger.inner.is_enabled(level) {
             // Lazy values run only now that the entry is known to be sent.
             for (k, l) in &self.lazies {
                 self.metadata.push_with(k, |buf| l.encode(buf));
             }
-            self.logger.inner.emit_tagged(
-                Record {
-                    level,
-                    msg,
-                    meta: Meta::List(&self.metadata),
-                    error: self.error.as_ref(),
-                    target: None,
-                    context: None,
-                },
-                &self.groups,
-            );
+            logger.inner.emit(Record {
+                level,
+                msg,
+                meta: Meta::List(&self.metadata),
+                error: self.error.as_ref(),
+                target: None,
+                context: None,
+            });
         }
     }
 }
