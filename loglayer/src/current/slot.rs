@@ -180,6 +180,10 @@ impl std::fmt::Debug for SyncGuard {
 
 /// Calls `f` with the innermost scope's logger (`None` outside every scope),
 /// without cloning it. A pending logger is built first.
+// `#[inline]`: every log call goes through here; without it, whether it is
+// inlined into `__private::log` depends on how rustc splits the crate into
+// codegen units (12 instructions per entry in callgrind's json_event).
+#[inline]
 pub(crate) fn with_current<R>(f: impl FnOnce(Option<&LogLayer>) -> R) -> R {
     if let Some(top) = overlay_top() {
         return f(top.as_ref());
