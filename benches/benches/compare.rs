@@ -731,8 +731,9 @@ fn fingers_crossed(c: &mut Criterion) {
         g.bench_function("written_info", |b| b.iter(loglayer_event));
         g.bench_function("buffered_debug", |b| b.iter(loglayer_disabled_event));
     });
+    // (With a criterion filter that skips this group, nothing was held.)
     let stats = log.buffer_stats().expect("a buffer");
-    assert!(stats.held > 0 && !stats.triggered, "{stats:?}");
+    assert!(!stats.triggered, "{stats:?}");
     g.finish();
 }
 

@@ -297,6 +297,14 @@ impl LevelControl {
         self.shared.enabled_slow(fast, target, level)
     }
 
+    /// Whether `level` is off for every target, known from the fast byte
+    /// alone (no per-target directives, no override running).
+    #[inline]
+    pub(crate) fn rejects_for_every_target(&self, level: Level) -> bool {
+        let fast = self.shared.fast.load(Ordering::Relaxed);
+        fast & (TARGETS | OVERRIDE | level.bit()) == 0
+    }
+
     /// The levels the set in force may enable (for the builder's hint).
     pub(crate) fn mask(&self) -> u8 {
         self.shared.fast.load(Ordering::Relaxed) & ALL_LEVELS

@@ -99,8 +99,13 @@ impl Config {
         if !levels_allow(mask, level) {
             return self.buffers(mask, level);
         }
-        match self.target_levels {
+        match &self.target_levels {
             None => true,
+            // A control's common "no" (no targets, no override) is one load,
+            // inline: a disabled call costs about what it costs without one.
+            Some(TargetLevels::Control(c)) if c.rejects_for_every_target(level) => {
+                self.buffers(mask, level)
+            }
             Some(_) => self.target_or_buffer(mask, level, target),
         }
     }
