@@ -525,3 +525,66 @@ fn plugins_see_the_context_while_its_output_is_muted() {
     assert!(e[0].get("user").is_none(), "{}", e[0]);
     assert_eq!(e[1]["user"], 7);
 }
+
+// ---------------------------------------------------------------------------
+// `raw` with root-level data (LogLayer's `rootData`).
+
+#[test]
+fn raw_root_fields_stay_at_the_root_whatever_the_field_names() {
+    let capture = CaptureTransport::new();
+    let log = LogLayer::builder()
+        .transport(capture.clone())
+        .context_field_name("ctx")
+        .metadata_field_name("meta")
+        .build();
+    log.with_context(serde_json::json!({"app": "shop"}));
+    log.raw(
+        loglayer::RawEntry::new(Level::Info, "login")
+            .metadata(serde_json::json!({"attempt": 2}))
+            .root(serde_json::json!({"user_id": "123", "meta": "mine", "msg": "mine too"})),
+    );
+    let e = &capture.entries()[0];
+    assert_eq!(e["user_id"], "123");
+    assert_eq!(e["ctx"]["app"], "shop");
+    assert_eq!(e["meta"]["attempt"], 2);
+    // A root key never replaces the line's own keys: it is renamed.
+    assert_eq!(e["_meta"], "mine");
+    assert_eq!(
+        (e["msg"].as_str(), e["_msg"].as_str()),
+        (Some("login"), Some("mine too"))
+    );
+}
+
+#[test]
+fn raw_root_fields_win_over_metadata_of_the_same_name_at_the_root() {
+    let capture = CaptureTransport::new();
+    let log = LogLayer::new(capture.clone());
+    log.raw(
+        loglayer::RawEntry::new(Level::Warn, "x")
+            .metadata(serde_json::json!({"status": "from-metadata", "other": 1}))
+            .root(serde_json::json!({"status": "from-root"})),
+    );
+    let line = &capture.lines()[0];
+    assert_eq!(line.matches("\"status\"").count(), 1, "{line}");
+    let e = &capture.entries()[0];
+    assert_eq!(
+        (e["status"].as_str(), e["other"].as_i64()),
+        (Some("from-root"), Some(1))
+    );
+}
+
+#[test]
+fn plugins_see_and_redact_raw_root_fields() {
+    let capture = CaptureTransport::new();
+    let log = LogLayer::builder()
+        .transport(capture.clone())
+        .plugin(loglayer::plugin::Redact::new().keys(["password"]))
+        .build();
+    log.raw(
+        loglayer::RawEntry::new(Level::Info, "login")
+            .root(serde_json::json!({"password": "hunter2", "user": "ada"})),
+    );
+    let line = &capture.lines()[0];
+    assert!(!line.contains("hunter2"), "{line}");
+    assert_eq!(capture.entries()[0]["user"], "ada");
+}

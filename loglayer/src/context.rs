@@ -211,8 +211,8 @@ impl LogLayer {
     pub(crate) fn add_context_fields(&self, fields: Fields, lazies: Vec<(String, Lazy)>) {
         let state = self.inner.state.load();
         let mut fields = fields;
-        for slot in state.plugins.iter().filter(|p| p.enabled) {
-            let p = &*slot.plugin;
+        for attached in state.plugins.iter().filter(|p| p.enabled) {
+            let p = &*attached.plugin;
             let input = std::mem::take(&mut fields);
             match catch(p, "on_context_called", || p.on_context_called(input)) {
                 Some(Some(f)) => fields = f,

@@ -123,6 +123,9 @@ pub struct Entry<'a> {
     pub(crate) target: Option<&'a str>,
     pub(crate) context: &'a Context,
     pub(crate) metadata: &'a Fields,
+    /// Fields for the root of the line, whatever the shape
+    /// ([`RawEntry::root`](crate::RawEntry::root)).
+    pub(crate) root: Option<&'a Fields>,
     pub(crate) error: Option<&'a ErrorInfo>,
     pub(crate) shape: &'a Shape,
 }
@@ -179,6 +182,12 @@ impl<'a> Entry<'a> {
         self.metadata
     }
 
+    /// The fields written at the root of the line, if the entry has any
+    /// ([`RawEntry::root`](crate::RawEntry::root)).
+    pub fn root_fields(&self) -> Option<&'a Fields> {
+        self.root
+    }
+
     /// The attached error, if any.
     pub fn error(&self) -> Option<&'a ErrorInfo> {
         self.error
@@ -187,7 +196,7 @@ impl<'a> Entry<'a> {
     /// Whether the fast path applies: flattened, no overrides, no collisions.
     #[inline(always)]
     fn simple(&self, root: Root<'_>) -> bool {
-        if !self.shape.flattened() {
+        if !self.shape.flattened() || self.root.is_some_and(|f| !f.is_empty()) {
             return false;
         }
         // Flattened, the reserved keys are the line's own: time/level/msg
@@ -266,6 +275,17 @@ impl<'a> Entry<'a> {
                     ),
                 }
             }
+        }
+        // Root fields: at the root whatever the shape, winning over a context
+        // or metadata key of the same name there (never over the objects
+        // under the field names: a root key equal to one is renamed below).
+        if let Some(fields) = self.root.filter(|f| !f.is_empty()) {
+            out.retain(|(k, o)| !(matches!(o, Out::Value(_)) && fields.contains_key(k)));
+            out.extend(
+                fields
+                    .iter_encoded()
+                    .map(|(k, v)| (Cow::Borrowed(k), Out::Value(v))),
+            );
         }
         // Collision rule: user keys equal to a reserved root key get a leading
         // underscore until unique. Field-name keys we placed ourselves are exempt.

@@ -38,7 +38,7 @@ use crate::error::ErrorInfo;
 use crate::fault;
 use crate::json;
 use crate::logger::{
-    Buffer, Buffered, Inner, PluginSlot, Released, State, Stored, MUTE_CONTEXT, MUTE_METADATA,
+    AttachedPlugin, Buffer, Buffered, Inner, Released, State, Stored, MUTE_CONTEXT, MUTE_METADATA,
 };
 use crate::plugin::{LogData, Plugin};
 use crate::reentry::EntryGuard;
@@ -88,6 +88,8 @@ pub(crate) struct Record<'a> {
     pub(crate) error: Option<&'a ErrorInfo>,
     pub(crate) target: Option<&'a str>,
     pub(crate) context: Option<&'a Context>,
+    /// Fields written at the root of the line (`RawEntry::root`).
+    pub(crate) root: Option<&'a Fields>,
 }
 
 /// Per-thread reusable buffers, so an entry allocates nothing in steady state.
@@ -227,6 +229,7 @@ impl Inner {
             target: record.target,
             context,
             metadata: meta,
+            root: record.root,
             error: record.error,
             shape: &self.config.shape,
         };
@@ -303,6 +306,7 @@ impl Inner {
                 error: b.error.as_ref(),
                 target: b.target.as_deref(),
                 context: None,
+                root: None,
             };
             self.dispatch(
                 state,
@@ -351,7 +355,7 @@ impl Inner {
         context: &Context,
         record: &Record<'_>,
     ) {
-        let plugins: Vec<&PluginSlot> = state.plugins.iter().filter(|p| p.enabled).collect();
+        let plugins: Vec<&AttachedPlugin> = state.plugins.iter().filter(|p| p.enabled).collect();
         let (error, error_scalar) = match record.error.map(ErrorInfo::to_fields) {
             Some((fields, scalar)) => (Some(fields), scalar),
             None => (None, false),
@@ -359,6 +363,7 @@ impl Inner {
         let mut data = LogData {
             context: Cow::Borrowed(&context.fields),
             metadata: std::mem::take(meta),
+            root: record.root.cloned(),
             error,
         };
         self.run_plugins(
@@ -379,7 +384,7 @@ impl Inner {
     fn run_plugins(
         &self,
         state: &State,
-        plugins: &[&PluginSlot],
+        plugins: &[&AttachedPlugin],
         time: SystemTime,
         msg: &mut String,
         data: &mut LogData<'_>,
@@ -388,8 +393,8 @@ impl Inner {
         error_scalar: bool,
     ) {
         if !data.metadata.is_empty() {
-            for slot in plugins {
-                let p = &*slot.plugin;
+            for attached in plugins {
+                let p = &*attached.plugin;
                 let md = std::mem::take(&mut data.metadata);
                 match catch(p, "on_metadata_called", || p.on_metadata_called(md)) {
                     Some(Some(md)) => data.metadata = md,
@@ -401,8 +406,8 @@ impl Inner {
                 return; // `metadata_only` whose metadata a plugin dropped
             }
         }
-        for slot in plugins {
-            let p = &*slot.plugin;
+        for attached in plugins {
+            let p = &*attached.plugin;
             if catch(p, "on_before_data_out", || {
                 p.on_before_data_out(record.level, data)
             })
@@ -411,8 +416,8 @@ impl Inner {
                 return fault::entry_dropped("a plugin panicked in on_before_data_out");
             }
         }
-        for slot in plugins {
-            let p = &*slot.plugin;
+        for attached in plugins {
+            let p = &*attached.plugin;
             if catch(p, "on_before_message_out", || {
                 p.on_before_message_out(record.level, msg)
             })
@@ -422,8 +427,8 @@ impl Inner {
             }
         }
         let mut level = record.level;
-        for slot in plugins {
-            let p = &*slot.plugin;
+        for attached in plugins {
+            let p = &*attached.plugin;
             if let Some(Some(l)) = catch(p, "transform_log_level", || {
                 p.transform_log_level(level, data, msg)
             }) {
@@ -452,11 +457,12 @@ impl Inner {
             target: record.target,
             context,
             metadata: &data.metadata,
+            root: data.root.as_ref(),
             error: error.as_ref(),
             shape: &self.config.shape,
         };
-        for slot in plugins {
-            let p = &*slot.plugin;
+        for attached in plugins {
+            let p = &*attached.plugin;
             if !catch(p, "should_log", || p.should_log(&entry)).unwrap_or(false) {
                 return; // filtered or sampled out (a panic here also fails closed)
             }
@@ -470,8 +476,8 @@ impl Inner {
             if route.as_ref().is_some_and(|r| !r.admits(id)) || !accepts(&**t, level) {
                 continue;
             }
-            let send_it = plugins.iter().all(|slot| {
-                let p = &*slot.plugin;
+            let send_it = plugins.iter().all(|attached| {
+                let p = &*attached.plugin;
                 catch(p, "should_send_to_logger", || {
                     p.should_send_to_logger(id, &entry)
                 })

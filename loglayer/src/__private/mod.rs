@@ -46,6 +46,7 @@ pub fn log(
             error: info.as_ref(),
             target: Some(target),
             context: None,
+            root: None,
         });
         if let Some(info) = info {
             crate::scratch::give_error(info);

@@ -13,7 +13,7 @@ use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
-use super::state::{PluginSlot, State};
+use super::state::{AttachedPlugin, State};
 use super::LogLayer;
 use crate::fault;
 use crate::plugin::Plugin;
@@ -214,7 +214,7 @@ impl LogLayer {
     /// # Ok::<(), loglayer::DuplicatePluginError>(())
     /// ```
     pub fn add_plugin(&self, plugin: impl Plugin) -> Result<&Self, DuplicatePluginError> {
-        self.put_plugins(vec![slot(Arc::new(plugin))])
+        self.put_plugins(vec![attach(Arc::new(plugin))])
     }
 
     /// Adds several plugins in one change, in order (LogLayer's
@@ -236,13 +236,13 @@ impl LogLayer {
     ) -> Result<&Self, DuplicatePluginError> {
         let new = plugins
             .into_iter()
-            .map(|p| slot(Arc::new(p) as Arc<dyn Plugin>))
+            .map(|p| attach(Arc::new(p) as Arc<dyn Plugin>))
             .collect();
         self.put_plugins(new)
     }
 
     /// Appends `new`, unless one of their ids is taken: then changes nothing.
-    fn put_plugins(&self, new: Vec<PluginSlot>) -> Result<&Self, DuplicatePluginError> {
+    fn put_plugins(&self, new: Vec<AttachedPlugin>) -> Result<&Self, DuplicatePluginError> {
         let mut taken = None;
         self.inner.state.rcu(|current| {
             taken = first_taken_id(&current.plugins, &new);
@@ -287,8 +287,8 @@ impl LogLayer {
             let mut next = State::clone(current);
             let mut v = current.plugins.to_vec();
             found = false;
-            for slot in v.iter_mut().filter(|p| p.plugin.id() == id) {
-                slot.enabled = enabled;
+            for attached in v.iter_mut().filter(|p| p.plugin.id() == id) {
+                attached.enabled = enabled;
                 found = true;
             }
             next.plugins = v.into();
@@ -327,7 +327,7 @@ impl LogLayer {
     /// Replaces all of this logger's plugins. Like the builder, it takes the
     /// list as given, whatever the ids (see [`add_plugin`](LogLayer::add_plugin)).
     pub fn with_fresh_plugins<P: Plugin>(&self, plugins: impl IntoIterator<Item = P>) -> &Self {
-        let v: Vec<PluginSlot> = plugins.into_iter().map(|p| slot(Arc::new(p))).collect();
+        let v: Vec<AttachedPlugin> = plugins.into_iter().map(|p| attach(Arc::new(p))).collect();
         self.inner.update(|s| s.plugins = v.clone().into());
         self
     }
@@ -346,15 +346,15 @@ impl LogLayer {
 }
 
 /// A plugin as a logger holds it, enabled.
-fn slot(plugin: Arc<dyn Plugin>) -> PluginSlot {
-    PluginSlot {
+fn attach(plugin: Arc<dyn Plugin>) -> AttachedPlugin {
+    AttachedPlugin {
         plugin,
         enabled: true,
     }
 }
 
 /// The first id of `new` that `existing` or an earlier plugin of `new` has.
-fn first_taken_id(existing: &[PluginSlot], new: &[PluginSlot]) -> Option<String> {
+fn first_taken_id(existing: &[AttachedPlugin], new: &[AttachedPlugin]) -> Option<String> {
     new.iter().enumerate().find_map(|(i, p)| {
         let id = p.plugin.id();
         let taken = existing

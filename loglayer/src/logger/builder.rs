@@ -16,7 +16,7 @@ use serde_json::Value;
 use super::buffer::{Buffer, FingersCrossed};
 use super::groups::{Group, GroupTags, Routing, Table, Ungrouped, GROUPS_ENV};
 use super::levels::{note_levels, TargetLevels, ALL_LEVELS, DISABLED, MUTE_CONTEXT, MUTE_METADATA};
-use super::state::{Config, Inner, PluginSlot, State};
+use super::state::{AttachedPlugin, Config, Inner, State};
 use super::LogLayer;
 use crate::context::Context;
 use crate::entry::Shape;
@@ -47,7 +47,7 @@ use crate::{Directives, Level, LevelControl};
 #[must_use = "call .build() to get the logger"]
 pub struct LogLayerBuilder {
     transports: Vec<Arc<dyn Transport>>,
-    plugins: Vec<PluginSlot>,
+    plugins: Vec<AttachedPlugin>,
     level: Option<Level>,
     enabled: bool,
     prefix: Option<String>,
@@ -109,7 +109,7 @@ impl LogLayerBuilder {
     /// Adds a plugin (repeatable; plugins run in the order added). Ids need
     /// not be unique here (see [`LogLayer::add_plugin`]).
     pub fn plugin(mut self, plugin: impl Plugin) -> Self {
-        self.plugins.push(PluginSlot {
+        self.plugins.push(AttachedPlugin {
             plugin: Arc::new(plugin),
             enabled: true,
         });
@@ -132,7 +132,7 @@ impl LogLayerBuilder {
     /// assert_eq!(capture.messages(), ["sent"]);
     /// ```
     pub fn disabled_plugin(mut self, plugin: impl Plugin) -> Self {
-        self.plugins.push(PluginSlot {
+        self.plugins.push(AttachedPlugin {
             plugin: Arc::new(plugin),
             enabled: false,
         });
@@ -397,7 +397,7 @@ impl LogLayerBuilder {
         if !self.enabled {
             levels |= DISABLED;
         }
-        let plugins: Arc<[PluginSlot]> = self.plugins.into();
+        let plugins: Arc<[AttachedPlugin]> = self.plugins.into();
         let routing = Arc::new(routing(self.groups, self.active_groups, self.ungrouped));
         let config = Arc::new(Config {
             shape: self.shape,

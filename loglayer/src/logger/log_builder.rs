@@ -98,6 +98,7 @@ pub struct RawEntry<'a> {
     pub(super) message: String,
     pub(super) metadata: Option<Fields>,
     pub(super) context: Option<Fields>,
+    pub(super) root: Option<Fields>,
     pub(super) error: Option<&'a (dyn Error + 'a)>,
 }
 
@@ -111,6 +112,7 @@ impl<'a> RawEntry<'a> {
             message: text,
             metadata: None,
             context: None,
+            root: None,
             error: None,
         }
     }
@@ -127,6 +129,38 @@ impl<'a> RawEntry<'a> {
     /// Replaces the logger's context for this entry only.
     pub fn context(mut self, value: impl Serialize) -> Self {
         self.context = Some(Fields::from_serialize(&value));
+        self
+    }
+
+    /// Fields written at the **root** of the line (LogLayer's `rootData`),
+    /// even when the logger nests context and metadata under
+    /// [`context_field_name`](crate::LogLayerBuilder::context_field_name) /
+    /// [`metadata_field_name`](crate::LogLayerBuilder::metadata_field_name).
+    /// A root key wins over a context or metadata key of the same name at the
+    /// root. Plugins see and may change them
+    /// ([`LogData::root`](crate::plugin::LogData::root)), so redaction covers
+    /// them. Unlike LogLayer, a root key cannot overwrite `time`, `level`,
+    /// `msg` or the error field: the collision rule renames it (`_msg`), as
+    /// any other key.
+    ///
+    /// ```
+    /// use loglayer::{transport::CaptureTransport, Level, LogLayer, RawEntry};
+    /// use serde_json::json;
+    ///
+    /// let capture = CaptureTransport::new();
+    /// let log = LogLayer::builder()
+    ///     .transport(capture.clone())
+    ///     .metadata_field_name("meta")
+    ///     .build();
+    /// log.raw(RawEntry::new(Level::Info, "login")
+    ///     .metadata(json!({"attempt": 2}))
+    ///     .root(json!({"user_id": "123"})));
+    /// let e = &capture.entries()[0];
+    /// assert_eq!(e["user_id"], "123"); // at the root
+    /// assert_eq!(e["meta"]["attempt"], 2); // nested as configured
+    /// ```
+    pub fn root(mut self, value: impl Serialize) -> Self {
+        self.root = Some(Fields::from_serialize(&value));
         self
     }
 
@@ -312,6 +346,7 @@ impl<'a> LogBuilder<'a> {
                 error: self.error.as_ref(),
                 target: None,
                 context: None,
+                root: None,
             });
         }
     }

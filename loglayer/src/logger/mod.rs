@@ -43,7 +43,7 @@ pub use self::level_control::LevelControl;
 pub(crate) use self::levels::{any_logger_enables, MUTE_CONTEXT, MUTE_METADATA};
 pub use self::log_builder::{LogBuilder, OnlyOptions, RawEntry};
 use self::state::Config;
-pub(crate) use self::state::{Frozen, Inner, PluginSlot, State};
+pub(crate) use self::state::{AttachedPlugin, Frozen, Inner, State};
 use crate::context::Context;
 use crate::error::{AsError, ErrorInfo};
 use crate::pipeline::{Meta, Msg, Record};
@@ -173,6 +173,7 @@ impl LogLayer {
                 error: None,
                 target: None,
                 context: None,
+                root: None,
             });
         }
     }
@@ -254,6 +255,7 @@ impl LogLayer {
             error: Some(&info),
             target: None,
             context: None,
+            root: None,
         });
     }
 
@@ -296,6 +298,7 @@ impl LogLayer {
             error: info.as_ref(),
             target: None,
             context: context.as_ref(),
+            root: entry.root.as_ref(),
         });
         if let Some(info) = info {
             crate::scratch::give_error(info);

@@ -69,12 +69,12 @@ pub(crate) struct State {
     pub(crate) config: Arc<Config>,
     pub(crate) context: Arc<Context>,
     pub(crate) transports: Arc<[Arc<dyn Transport>]>,
-    pub(crate) plugins: Arc<[PluginSlot]>,
+    pub(crate) plugins: Arc<[AttachedPlugin]>,
 }
 
 /// A plugin as a logger holds it: disabling keeps its place in the order.
 #[derive(Clone)]
-pub(crate) struct PluginSlot {
+pub(crate) struct AttachedPlugin {
     pub(crate) plugin: Arc<dyn Plugin>,
     pub(crate) enabled: bool,
 }

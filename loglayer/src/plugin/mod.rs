@@ -55,6 +55,8 @@ use crate::{Entry, Level};
 pub struct LogData<'a> {
     pub(crate) context: Cow<'a, Fields>,
     pub(crate) metadata: Fields,
+    /// Fields for the root of the line ([`RawEntry::root`](crate::RawEntry::root)).
+    pub(crate) root: Option<Fields>,
     pub(crate) error: Option<Fields>,
 }
 
@@ -64,6 +66,7 @@ impl LogData<'static> {
         LogData {
             context: Cow::Owned(context),
             metadata,
+            root: None,
             error,
         }
     }
@@ -106,6 +109,17 @@ impl LogData<'_> {
     /// Removes the error from the entry.
     pub fn remove_error(&mut self) {
         self.error = None;
+    }
+
+    /// The fields written at the root of the line, if the entry has any
+    /// ([`RawEntry::root`](crate::RawEntry::root)).
+    pub fn root(&self) -> Option<&Fields> {
+        self.root.as_ref()
+    }
+
+    /// The root fields, to change.
+    pub fn root_mut(&mut self) -> Option<&mut Fields> {
+        self.root.as_mut()
     }
 }
 

@@ -422,6 +422,9 @@ impl Redact {
             self.walk_fields(data.context_mut(), &roots)?;
         }
         self.walk_fields(data.metadata_mut(), &roots)?;
+        if let Some(root) = data.root_mut() {
+            self.walk_fields(root, &roots)?;
+        }
         if let Some(err) = data.error_mut() {
             self.walk_fields(err, &[])?;
         }
@@ -723,6 +726,9 @@ impl Plugin for Redact {
         if self.redact_data(data).is_err() {
             data.context_mut().clear();
             data.metadata_mut().clear();
+            if let Some(root) = data.root_mut() {
+                root.clear();
+            }
             data.remove_error();
             data.metadata_mut().insert(FAILED_MARKER, true);
         }

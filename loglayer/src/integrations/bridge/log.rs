@@ -155,6 +155,7 @@ impl ::log::Log for LogBridge {
                 error: None,
                 target: Some(target),
                 context: None,
+                root: None,
             });
         });
     }

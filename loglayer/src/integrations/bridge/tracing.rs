@@ -177,6 +177,7 @@ where
             error: visitor.error.as_ref(),
             target: Some(target),
             context: context.as_ref(),
+            root: None,
         });
     }
 }

@@ -47,7 +47,7 @@ pub(crate) struct Queued {
     bytes: Vec<u8>,
     /// Where the message ends in `bytes`.
     message_end: u32,
-    /// Context fields first, then metadata fields: the ranges in `bytes` of
+    /// Context fields first, then metadata (and root) fields: the ranges in `bytes` of
     /// `(key start, key end = value start, value end)`.
     fields: Vec<[u32; 3]>,
     /// How many of `fields` are context.
@@ -79,7 +79,15 @@ impl Queued {
         fields.reserve(count);
         bytes.extend_from_slice(message.as_bytes());
         let message_end = offset(bytes.len());
-        for (k, v) in context.iter_encoded().chain(metadata.iter_encoded()) {
+        // Root fields (`RawEntry::root`) are attributes too, winning over
+        // metadata of the same key as they do in a line.
+        let root = entry.root_fields();
+        let in_root = |k: &str| root.is_some_and(|r| r.contains_key(k));
+        let rest = metadata
+            .iter_encoded()
+            .filter(|(k, _)| !in_root(k))
+            .chain(root.into_iter().flat_map(|r| r.iter_encoded()));
+        for (k, v) in context.iter_encoded().chain(rest) {
             let key_start = offset(bytes.len());
             bytes.extend_from_slice(k.as_bytes());
             let value_start = offset(bytes.len());
