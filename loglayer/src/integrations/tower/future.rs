@@ -19,7 +19,7 @@ use super::ResponseBody;
 use crate::{LogLayer, Scoped};
 
 /// What a [`ResponseFuture`] needs until it has logged its completion entry.
-pub(super) struct Pending {
+pub(super) struct CompletionState {
     /// The request's logger.
     pub(super) logger: LogLayer,
     /// When `call` began.
@@ -41,7 +41,7 @@ pin_project_lite::pin_project! {
     pub struct ResponseFuture<F> {
         #[pin]
         future: Scoped<F>,
-        state: Option<Pending>,
+        state: Option<CompletionState>,
     }
 
     impl<F> PinnedDrop for ResponseFuture<F> {
@@ -57,7 +57,7 @@ pin_project_lite::pin_project! {
 
 impl<F> ResponseFuture<F> {
     /// The inner service's future, already in the request's scope.
-    pub(super) fn new(future: Scoped<F>, pending: Pending) -> Self {
+    pub(super) fn new(future: Scoped<F>, pending: CompletionState) -> Self {
         ResponseFuture {
             future,
             state: Some(pending),

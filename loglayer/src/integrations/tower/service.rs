@@ -12,7 +12,7 @@ use std::time::Instant;
 use serde_json::{json, Map, Value};
 
 use super::completion;
-use super::future::Pending;
+use super::future::CompletionState;
 use super::layer::Config;
 use super::level_header::{Requested, LOG_LEVEL_KEY};
 use super::request_id::{generate_request_id, incoming_request_id};
@@ -139,7 +139,7 @@ where
         };
         ResponseFuture::new(
             crate::scope(logger.clone(), future),
-            Pending {
+            CompletionState {
                 logger,
                 start,
                 request_id,
