@@ -86,4 +86,5 @@ pub fn from_env() -> LogLayer {
 /// ```
 pub fn set_default(logger: LogLayer) {
     default_handle().store(logger.inner);
+    super::verdict::levels_changed();
 }

@@ -32,6 +32,7 @@ mod scoped;
 mod slot;
 mod snapshot;
 mod spawn;
+mod verdict;
 
 pub use self::default::{from_env, set_default};
 pub use self::scope_logger::ScopeLogger;
@@ -47,6 +48,7 @@ pub use self::spawn::{spawn, spawn_blocking, spawn_local};
 pub(crate) use self::default::default_ready_enables;
 use self::default::{default_handle, default_logger};
 use self::slot::{with_current, with_slot};
+pub(crate) use self::verdict::levels_changed;
 use crate::logger::{Frozen, Inner};
 use crate::{Level, LogLayer};
 
@@ -107,9 +109,32 @@ pub(crate) fn current_if_enabled(level: Level, target: &str) -> Option<std::sync
 /// cloning or building anything: a thread-local read and an atomic load.
 #[inline]
 pub(crate) fn enabled(level: Level, target: &str) -> bool {
+    match verdict::cached(level) {
+        Some(answer) => answer,
+        None => enabled_asking(level, target),
+    }
+}
+
+/// [`enabled`] without a cached answer: asks the current logger, and caches
+/// what it answers for every target.
+#[inline(never)]
+fn enabled_asking(level: Level, target: &str) -> bool {
+    let generation = verdict::generation();
+    let known = verdict::is_current(generation);
     with_slot(|s| match s {
-        Some(s) => s.is_enabled_for(level, target),
-        None => default_handle().load().is_enabled_for(level, target),
+        Some(s) => {
+            if !known {
+                verdict::remember(generation, s.verdict());
+            }
+            s.is_enabled_for(level, target)
+        }
+        None => {
+            let logger = default_handle().load();
+            if !known {
+                verdict::remember(generation, logger.verdict());
+            }
+            logger.is_enabled_for(level, target)
+        }
     })
 }
 

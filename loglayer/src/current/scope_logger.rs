@@ -128,6 +128,16 @@ impl ScopeLogger {
         }
     }
 
+    /// Levels this logger takes / refuses for every target (see
+    /// `verdict.rs`); a deferred logger knows neither.
+    pub(crate) fn verdict(&self) -> (u8, u8) {
+        match self {
+            ScopeLogger::Ready(l) => l.inner.verdict(),
+            ScopeLogger::Pending(p) => p.parent.verdict(),
+            ScopeLogger::Deferred(..) => (0, 0),
+        }
+    }
+
     /// Whether `level` from `target` would be sent: a pending child has its
     /// parent's levels as they were at entry, so it need not be built to answer.
     #[inline]

@@ -47,6 +47,7 @@ enum Entered {
 /// Makes `slot`'s logger current (`None`: no scope); `slot` then holds what
 /// it replaced. A deferred logger takes the logger current now as its parent.
 fn enter(slot: &mut Option<ScopeLogger>) -> Entered {
+    super::verdict::forget();
     if let Some(s) = slot {
         s.resolve();
     }
@@ -95,6 +96,7 @@ fn enter(slot: &mut Option<ScopeLogger>) -> Entered {
 /// Undoes [`enter`]: puts the previous logger back and `slot` gets its own
 /// (as it is now: built, or replaced by [`replace_current`](crate::replace_current)).
 fn leave(slot: &mut Option<ScopeLogger>, how: Entered) {
+    super::verdict::forget();
     match how {
         Entered::Slot => {
             let _ = CURRENT.try_with(|c| {
@@ -300,6 +302,7 @@ impl std::error::Error for NoScopeError {}
 /// assert!(loglayer::replace_current(LogLayer::new(capture.clone())).is_err()); // no scope here
 /// ```
 pub fn replace_current(logger: LogLayer) -> Result<(), NoScopeError> {
+    super::verdict::forget();
     let in_overlay = OVERLAY
         .try_with(|o| match o.try_borrow_mut() {
             Ok(mut o) => match o.last_mut() {

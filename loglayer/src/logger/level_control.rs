@@ -305,6 +305,15 @@ impl LevelControl {
         fast & (TARGETS | OVERRIDE | level.bit()) == 0
     }
 
+    /// Whether `level` is on, for every target alike: `None` when the set in
+    /// force has per-target directives or is a running override (whose
+    /// expiry a call must check).
+    #[inline]
+    pub(crate) fn plain_answer(&self, level: Level) -> Option<bool> {
+        let fast = self.shared.fast.load(Ordering::Relaxed);
+        (fast & (TARGETS | OVERRIDE) == 0).then_some(fast & level.bit() != 0)
+    }
+
     /// The levels the set in force may enable (for the builder's hint).
     pub(crate) fn mask(&self) -> u8 {
         self.shared.fast.load(Ordering::Relaxed) & ALL_LEVELS
@@ -372,6 +381,7 @@ impl Shared {
         let fast = fast_byte(active, deadline.is_some());
         note_levels(fast);
         self.fast.store(fast, Ordering::Release);
+        crate::current::levels_changed();
     }
 }
 

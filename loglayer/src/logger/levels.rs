@@ -111,6 +111,38 @@ impl Config {
     }
 }
 
+impl Config {
+    /// The levels that pass for every target and those that fail for every
+    /// target, given the level mask (for the per-thread cache in
+    /// `current/verdict.rs`). Must agree with [`Config::allows`]; a level
+    /// whose answer depends on the target (or on a running override) is in
+    /// neither.
+    pub(crate) fn verdict(&self, mask: u8) -> (u8, u8) {
+        let (mut pass, mut fail) = (0, 0);
+        for level in Level::ALL {
+            let by_mask = levels_allow(mask, level);
+            let buffered = self.buffers(mask, level);
+            let answer = match &self.target_levels {
+                None => Some(by_mask || buffered),
+                _ if buffered => Some(true),
+                _ if !by_mask => Some(false),
+                Some(TargetLevels::Fixed(d)) => {
+                    // No directive enables a level more verbose than its
+                    // most verbose one.
+                    d.most_verbose().is_none_or(|v| level < v).then_some(false)
+                }
+                Some(TargetLevels::Control(c)) => c.plain_answer(level),
+            };
+            match answer {
+                Some(true) => pass |= level.bit(),
+                Some(false) => fail |= level.bit(),
+                None => {}
+            }
+        }
+        (pass, fail)
+    }
+}
+
 /// Whether a level mask lets `level` through.
 #[inline]
 pub(super) fn levels_allow(mask: u8, level: Level) -> bool {
@@ -124,6 +156,11 @@ impl Inner {
     pub(crate) fn is_enabled(&self, level: Level) -> bool {
         let mask = self.levels.load(Ordering::Relaxed);
         self.config.allows(mask, level, None)
+    }
+
+    /// Levels passing / failing for every target (see [`Config::verdict`]).
+    pub(crate) fn verdict(&self) -> (u8, u8) {
+        self.config.verdict(self.levels.load(Ordering::Relaxed))
     }
 
     /// Whether `level` passes for an entry from `target` (the macros):
@@ -155,6 +192,7 @@ impl LogLayer {
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| Some(f(v)))
         {
             note_levels(f(old));
+            crate::current::levels_changed();
         }
     }
 

@@ -128,6 +128,12 @@ impl Frozen {
         self.state.config.allows(self.levels, level, Some(target))
     }
 
+    /// Levels passing / failing for every target, by the levels the logger
+    /// had when frozen.
+    pub(crate) fn verdict(&self) -> (u8, u8) {
+        self.state.config.verdict(self.levels)
+    }
+
     /// Whether a plugin would see context added to the child.
     pub(crate) fn has_plugins(&self) -> bool {
         self.state.has_plugins()
