@@ -359,6 +359,51 @@ fn disabled_past_hint(c: &mut Criterion) {
             b.iter(loglayer_disabled_event)
         })
     });
+    // Per-target directives: this module at info, another one at debug.
+    let directives: loglayer::Directives = "info,compare::db=debug".parse().expect("valid");
+    let log = LogLayer::builder()
+        .transport(JsonTransport::new(Discard))
+        .directives(directives)
+        .build();
+    loglayer::sync_scope(log, || {
+        g.bench_function("loglayer_directives", |b| b.iter(loglayer_disabled_event))
+    });
+    // Outside any scope: the default logger, set with `set_default` and a
+    // builder level (library code running outside any request).
+    loglayer::set_default(loglayer_logger(Discard, 3));
+    g.bench_function("loglayer_default_logger", |b| {
+        b.iter(loglayer_disabled_event)
+    });
+    // tracing, with another dispatcher enabling debug (callsite interest is
+    // then computed across both).
+    let _debug_dispatch = Dispatch::new(
+        tracing_subscriber::fmt()
+            .json()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_writer(std::io::sink)
+            .finish(),
+    );
+    let d = tracing_json(std::io::sink, false);
+    in_tracing_context(&d, 3, || {
+        g.bench_function("tracing_json", |b| {
+            b.iter(|| {
+                tracing::debug!(
+                    attempt = black_box(ATTEMPT),
+                    status = black_box(STATUS),
+                    "order shipped"
+                )
+            })
+        });
+    });
+    // The floor: a level in a static, compared before anything is built.
+    static FLOOR_LEVEL: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(30);
+    g.bench_function("floor", |b| {
+        b.iter(|| {
+            if FLOOR_LEVEL.load(std::sync::atomic::Ordering::Relaxed) <= 20 {
+                black_box((ATTEMPT, STATUS));
+            }
+        })
+    });
     g.finish();
 }
 
