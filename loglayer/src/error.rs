@@ -188,6 +188,20 @@ impl ErrorInfo {
         }
     }
 
+    /// The error's type name, for the conventions that want one (OTLP's
+    /// `exception.type`, ECS's `error.type`): the `type` (or `name`) string
+    /// of a custom error serializer's value, else `"error"` (a Rust error
+    /// value has no portable type name at run time).
+    pub(crate) fn type_name(&self) -> &str {
+        let found = self.custom.as_deref().and_then(|custom| {
+            let map = Typed::decode(custom).0.as_map()?;
+            ["type", "name"]
+                .iter()
+                .find_map(|k| map.get(k).and_then(|v| v.as_str()))
+        });
+        found.unwrap_or("error")
+    }
+
     /// The error's `Display` text.
     ///
     /// ```

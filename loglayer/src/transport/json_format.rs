@@ -445,7 +445,7 @@ impl JsonFormat {
                 out.push(b',');
                 json::write_str(out, ECS_ERROR_TYPE);
                 out.push(b':');
-                json::write_str(out, &error_type(err));
+                json::write_str(out, err.type_name());
                 out.push(b',');
                 json::write_str(out, ECS_ERROR_MESSAGE);
                 out.push(b':');
@@ -464,19 +464,6 @@ impl JsonFormat {
 /// `trace` → 0 … `fatal` → 5: the index into [`LevelFormat::Names`].
 fn level_index(level: Level) -> usize {
     usize::from(u8::from(level) / 10 - 1)
-}
-
-/// `error.type`: the `type` (or `name`) string of a custom error
-/// serializer's value, else `"error"`, the rule the OTLP transport uses for
-/// `exception.type` (a Rust error value has no portable type name at run
-/// time).
-fn error_type(err: &ErrorInfo) -> String {
-    let value = err.to_value();
-    ["type", "name"]
-        .iter()
-        .find_map(|k| value.get(k).and_then(|v| v.as_str()))
-        .unwrap_or("error")
-        .to_owned()
 }
 
 #[cfg(test)]

@@ -159,7 +159,7 @@ impl Queued {
         }
 
         if let Some(err) = &self.error {
-            record.add_attribute("exception.type", exception_type(err));
+            record.add_attribute("exception.type", err.type_name().to_owned());
             record.add_attribute("exception.message", err.message().to_owned());
             if !err.sources().is_empty() {
                 // The `source()` chain, outermost first, one cause per line:
@@ -180,18 +180,6 @@ pub(crate) fn severity(level: Level) -> (Severity, &'static str) {
         Level::Error => (Severity::Error, "ERROR"),
         Level::Fatal => (Severity::Fatal, "FATAL"),
     }
-}
-
-/// `exception.type`: the `type` (or `name`) string of a custom error
-/// serializer's value, else `"error"` (a Rust error value has no portable
-/// type name at run time).
-fn exception_type(err: &ErrorInfo) -> String {
-    let value = err.to_value();
-    ["type", "name"]
-        .iter()
-        .find_map(|k| value.get(k).and_then(|v| v.as_str()))
-        .unwrap_or("error")
-        .to_owned()
 }
 
 /// A valid, non-zero `trace_id` and `span_id` (hex strings) among the
