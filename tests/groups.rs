@@ -4,9 +4,7 @@
 //! for: `#[with_logger(group = "..")]` and a group-tagged logger handed to
 //! `scope`, tagging everything under a function at any depth.
 //!
-//! Not ported: "groups passed to transports" and "groups passed to the
-//! `shouldSendToLogger` plugin" (an `Entry` does not carry its groups yet),
-//! and the mock-class cases (no mocks here).
+//! Not ported: the mock-class cases (no mocks here).
 
 use std::process::Command;
 
@@ -683,4 +681,70 @@ async fn scope_with_a_group_tagged_child_tags_everything_in_it() {
     .await;
     assert!(console.is_empty());
     assert_eq!(db_log.messages(), ["query", "plain helper"]);
+}
+
+// ---------------------------------------------------------------------------
+// An entry's groups, as transports and plugins see them.
+
+/// Records the groups of each entry it is asked about.
+#[derive(Clone, Default)]
+struct SeenGroups(std::sync::Arc<std::sync::Mutex<Vec<Vec<String>>>>);
+
+impl SeenGroups {
+    fn note(&self, entry: &loglayer::Entry<'_>) {
+        let groups = entry.groups().map(str::to_owned).collect();
+        self.0.lock().unwrap().push(groups);
+    }
+    fn seen(&self) -> Vec<Vec<String>> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+impl loglayer::transport::Transport for SeenGroups {
+    fn write(&self, entry: &loglayer::Entry<'_>) -> std::io::Result<()> {
+        self.note(entry);
+        Ok(())
+    }
+}
+
+impl loglayer::plugin::Plugin for SeenGroups {
+    fn id(&self) -> &str {
+        "seen-groups"
+    }
+    fn should_send_to_logger(&self, _: &str, entry: &loglayer::Entry<'_>) -> bool {
+        self.note(entry);
+        true
+    }
+}
+
+#[test]
+fn groups_passed_to_transports() {
+    let seen = SeenGroups::default();
+    // Groups not defined on the logger route like untagged entries (to every
+    // transport), so the transport sees all three.
+    let log = LogLayer::new(seen.clone());
+    log.with_group("database").info("tagged by the logger");
+    log.with_metadata(json!({"a": 1}))
+        .with_groups(["auth", "database"])
+        .info("tagged for one entry");
+    log.info("untagged");
+    assert_eq!(
+        seen.seen(),
+        [
+            vec!["database".to_owned()],
+            vec!["auth".to_owned(), "database".to_owned()],
+            vec![],
+        ]
+    );
+}
+
+#[test]
+fn groups_passed_to_should_send_to_logger() {
+    let seen = SeenGroups::default();
+    let log = LogLayer::builder()
+        .transport(CaptureTransport::new())
+        .plugin(seen.clone())
+        .build();
+    log.with_group("payments").warn("tagged");
+    assert_eq!(seen.seen(), [vec!["payments".to_owned()]]);
 }

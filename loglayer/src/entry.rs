@@ -128,6 +128,8 @@ pub struct Entry<'a> {
     pub(crate) root: Option<&'a Fields>,
     pub(crate) error: Option<&'a ErrorInfo>,
     pub(crate) shape: &'a Shape,
+    /// The groups the entry is tagged with (`logger/groups.rs`).
+    pub(crate) groups: &'a [crate::logger::GroupName],
 }
 
 /// A root-level field of a line.
@@ -186,6 +188,33 @@ impl<'a> Entry<'a> {
     /// ([`RawEntry::root`](crate::RawEntry::root)).
     pub fn root_fields(&self) -> Option<&'a Fields> {
         self.root
+    }
+
+    /// The groups this entry is tagged with (LogLayer's groups: by the
+    /// logger, [`LogBuilder::with_group`](crate::LogBuilder::with_group) or
+    /// `#[with_logger(group = "..")]`), in the order they were added; empty
+    /// for an untagged entry.
+    ///
+    /// ```
+    /// use loglayer::{transport::Transport, Entry, LogLayer};
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// #[derive(Clone, Default)]
+    /// struct Groups(Arc<Mutex<Vec<Vec<String>>>>);
+    /// impl Transport for Groups {
+    ///     fn write(&self, entry: &Entry<'_>) -> std::io::Result<()> {
+    ///         self.0.lock().unwrap().push(entry.groups().map(str::to_owned).collect());
+    ///         Ok(())
+    ///     }
+    /// }
+    /// let seen = Groups::default();
+    /// let log = LogLayer::new(seen.clone());
+    /// log.with_group("db").info("query");
+    /// log.info("plain");
+    /// assert_eq!(*seen.0.lock().unwrap(), [vec!["db".to_owned()], vec![]]);
+    /// ```
+    pub fn groups(&self) -> impl Iterator<Item = &'a str> + 'a {
+        self.groups.iter().map(|g| g.as_ref())
     }
 
     /// The attached error, if any.

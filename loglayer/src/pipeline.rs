@@ -232,6 +232,7 @@ impl Inner {
             root: record.root,
             error: record.error,
             shape: &self.config.shape,
+            groups: self.config.groups.names(),
         };
         send(state, &entry);
     }
@@ -460,6 +461,7 @@ impl Inner {
             root: data.root.as_ref(),
             error: error.as_ref(),
             shape: &self.config.shape,
+            groups: self.config.groups.names(),
         };
         for attached in plugins {
             let p = &*attached.plugin;

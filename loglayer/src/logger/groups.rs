@@ -169,6 +169,11 @@ impl Ungrouped {
 pub(crate) struct GroupTags(Vec<GroupName>);
 
 impl GroupTags {
+    /// The tags, in the order they were added.
+    pub(crate) fn names(&self) -> &[GroupName] {
+        &self.0
+    }
+
     /// Adds `name` unless it is there already (tags are additive and a set,
     /// as in LogLayer).
     pub(crate) fn add(&mut self, name: GroupName) {

@@ -38,6 +38,7 @@ pub use self::attached::DuplicatePluginError;
 pub(crate) use self::buffer::{Buffer, Buffered, Released, Stored};
 pub use self::buffer::{BufferStats, FingersCrossed};
 pub use self::builder::LogLayerBuilder;
+pub(crate) use self::groups::GroupName;
 pub use self::groups::{Group, Ungrouped};
 pub use self::level_control::LevelControl;
 pub(crate) use self::levels::{any_logger_enables, MUTE_CONTEXT, MUTE_METADATA};
