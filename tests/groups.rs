@@ -748,3 +748,22 @@ fn groups_passed_to_should_send_to_logger() {
     log.with_group("payments").warn("tagged");
     assert_eq!(seen.seen(), [vec!["payments".to_owned()]]);
 }
+
+#[test]
+fn a_fingers_crossed_replay_is_routed_by_the_groups_of_the_logger_that_buffered() {
+    let all = CaptureTransport::with_id("all");
+    let db = CaptureTransport::with_id("db");
+    let log = LogLayer::builder()
+        .transport(all.clone())
+        .transport(db.clone())
+        .level(Level::Info)
+        .group("database", Group::new(["db"]))
+        .ungrouped(Ungrouped::only(["all"]))
+        .build()
+        .fingers_crossed(loglayer::FingersCrossed::new(Level::Debug));
+    log.with_group("database").debug("slow query");
+    log.error("request failed");
+    assert_eq!(db.messages(), ["slow query"]);
+    assert_eq!(db.entries()[0]["buffered"], true);
+    assert_eq!(all.messages(), ["request failed"]);
+}

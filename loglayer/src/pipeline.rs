@@ -231,8 +231,8 @@ impl Inner {
             metadata: meta,
             root: record.root,
             error: record.error,
-            shape: &self.config.shape,
-            groups: self.config.groups.names(),
+            shape: &state.config.shape,
+            groups: state.config.groups.names(),
         };
         send(state, &entry);
     }
@@ -282,6 +282,7 @@ impl Inner {
             context: owned_context(state, context),
             metadata: meta.clone(),
             error: record.error.cloned(),
+            config: state.config.clone(),
         };
         match buffer.store(entry) {
             Stored::Held => true,
@@ -300,6 +301,12 @@ impl Inner {
             if i == 0 && released.dropped > 0 {
                 b.metadata.push_value(BUFFER_DROPPED_KEY, &released.dropped);
             }
+            // Routed and shaped as the logger that buffered it (its groups),
+            // through this logger's transports and plugins.
+            let buffered_by = State {
+                config: b.config.clone(),
+                ..State::clone(state)
+            };
             let record = Record {
                 level: b.level,
                 msg: Msg::Display(&""),
@@ -310,7 +317,7 @@ impl Inner {
                 root: None,
             };
             self.dispatch(
-                state,
+                &buffered_by,
                 b.time,
                 &mut b.message,
                 &mut b.metadata,
@@ -460,8 +467,8 @@ impl Inner {
             metadata: &data.metadata,
             root: data.root.as_ref(),
             error: error.as_ref(),
-            shape: &self.config.shape,
-            groups: self.config.groups.names(),
+            shape: &state.config.shape,
+            groups: state.config.groups.names(),
         };
         for attached in plugins {
             let p = &*attached.plugin;

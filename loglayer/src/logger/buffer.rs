@@ -175,6 +175,9 @@ pub(crate) struct Buffered {
     pub(crate) context: Arc<Context>,
     pub(crate) metadata: Fields,
     pub(crate) error: Option<ErrorInfo>,
+    /// The configuration of the logger that buffered it: its groups route
+    /// the entry when it is written (not the triggering logger's).
+    pub(crate) config: Arc<super::state::Config>,
 }
 
 /// A scope's buffer, shared by its logger, children and scopes.
