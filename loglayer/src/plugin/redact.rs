@@ -55,6 +55,18 @@ enum Key<'a> {
 /// The value was nested deeper than `max_depth`.
 struct TooDeep;
 
+/// How redaction changes one field.
+enum Change {
+    /// Left out ([`Redact::remove`]).
+    Remove,
+    /// Replaced by the censor text.
+    Censor,
+    /// A list or map with parts redacted.
+    Json(Value),
+    /// A string or number with secret values replaced.
+    Text(String),
+}
+
 /// A plugin that hides secrets in context, metadata, errors and messages.
 ///
 /// Three kinds of rule, any number of each:
@@ -415,77 +427,119 @@ impl Redact {
         self
     }
 
-    /// Redacts `data` in place (context, metadata, error).
+    /// Redacts `data` in place (context, metadata, root fields, error). A
+    /// list with nothing to hide is left as it is: the logger's context is
+    /// then not copied, and keeps its rendered JSON.
     fn redact_data(&self, data: &mut LogData<'_>) -> Result<(), TooDeep> {
         let roots: Vec<St> = self.closed((0..self.paths.len()).map(|p| (p, 0)).collect());
-        if self.needs_redaction(data.context(), &roots) {
-            self.walk_fields(data.context_mut(), &roots)?;
+        if let Some(new) = self.redacted(data.context(), &roots)? {
+            *data.context_mut() = new;
         }
-        self.walk_fields(data.metadata_mut(), &roots)?;
-        if let Some(root) = data.root_mut() {
-            self.walk_fields(root, &roots)?;
+        if let Some(new) = self.redacted(data.metadata(), &roots)? {
+            *data.metadata_mut() = new;
         }
-        if let Some(err) = data.error_mut() {
-            self.walk_fields(err, &[])?;
+        let root = match data.root() {
+            Some(root) => self.redacted(root, &roots)?,
+            None => None,
+        };
+        if let (Some(new), Some(root)) = (root, data.root_mut()) {
+            *root = new;
+        }
+        let error = match data.error() {
+            Some(err) => self.redacted(err, &[])?,
+            None => None,
+        };
+        if let (Some(new), Some(err)) = (error, data.error_mut()) {
+            *err = new;
         }
         Ok(())
     }
 
-    /// Whether walking `fields` could change anything: the logger's context
-    /// is copied only then.
-    fn needs_redaction(&self, fields: &Fields, states: &[St]) -> bool {
-        !fields.is_empty() && self.needs_descent(states)
-    }
-
-    /// Redacts one list of fields (the root of the context, of the metadata,
-    /// or the error) at these path states. Scalars are checked on their typed
-    /// value; a list or map that needs a look is walked as a JSON value.
-    fn walk_fields(&self, fields: &mut Fields, states: &[St]) -> Result<(), TooDeep> {
-        if !self.needs_redaction(fields, states) {
-            return Ok(());
+    /// One list of fields (the root of the context, of the metadata, of the
+    /// root fields, or the error) redacted at these path states, or `None`
+    /// when nothing in it changes. Scalars are checked on their typed value;
+    /// a list or map that needs a look is walked as a JSON value. The copy is
+    /// made only from the first field that changes.
+    fn redacted(&self, fields: &Fields, states: &[St]) -> Result<Option<Fields>, TooDeep> {
+        if fields.is_empty() || !self.needs_descent(states) {
+            return Ok(None);
         }
         if self.max_depth == 0 {
             return Err(TooDeep);
         }
-        let mut out = Fields::new();
-        for (key, value) in fields.iter() {
+        let mut out: Option<Fields> = None;
+        for (i, (key, bytes)) in fields.iter_encoded().enumerate() {
+            let value = Typed::decode(bytes).0;
             let (next, matched) = self.step(states, Key::Name(key));
-            let embeds = value.as_str().is_some_and(|t| self.embeds_secret_text(t));
-            let mut key = key.to_owned();
-            if matched || self.is_secret_key(&key) || embeds {
-                if !self.remove {
-                    self.scrub(&mut key);
-                    out.insert(&key, &self.censor);
+            let hidden = matched
+                || self.is_secret_key(key)
+                || value.as_str().is_some_and(|t| self.embeds_secret_text(t));
+            let new_key = self.scrubbed(key);
+            let change = if hidden {
+                Some(if self.remove {
+                    Change::Remove
+                } else {
+                    Change::Censor
+                })
+            } else {
+                self.changed_value(value, &next)?
+            };
+            if change.is_none() && new_key.is_none() {
+                if let Some(out) = &mut out {
+                    out.insert_encoded(key, bytes);
                 }
                 continue;
             }
-            self.scrub(&mut key);
-            match value {
-                Typed::List(_) | Typed::Map(_) if self.needs_descent(&next) => {
-                    let mut json = value.to_json();
-                    self.walk_value(&mut json, &next, 2)?;
-                    out.insert(&key, json);
+            let out = out.get_or_insert_with(|| {
+                let mut kept = Fields::new();
+                for (k, b) in fields.iter_encoded().take(i) {
+                    kept.insert_encoded(k, b);
                 }
-                Typed::Str(text) if !self.values.is_empty() => {
-                    let mut text = text.to_owned();
-                    self.scrub(&mut text);
-                    out.insert(&key, text);
-                }
-                Typed::I64(_) | Typed::U64(_) | Typed::I128(_) | Typed::U128(_) | Typed::F64(_)
-                    if !self.values.is_empty() =>
-                {
-                    let mut text = value.to_string();
-                    if self.scrub(&mut text) {
-                        out.insert(&key, text);
-                    } else {
-                        out.insert(&key, value);
-                    }
-                }
-                _ => out.insert(&key, value),
+                kept
+            });
+            let key = new_key.as_deref().unwrap_or(key);
+            match change {
+                Some(Change::Remove) => {}
+                Some(Change::Censor) => out.insert(key, &self.censor),
+                Some(Change::Json(json)) => out.insert(key, json),
+                Some(Change::Text(text)) => out.insert(key, text),
+                None => out.insert_encoded(key, bytes),
             }
         }
-        *fields = out;
-        Ok(())
+        Ok(out)
+    }
+
+    /// What redaction makes of a value not hidden as a whole, if it changes.
+    fn changed_value(&self, value: Typed<'_>, next: &[St]) -> Result<Option<Change>, TooDeep> {
+        Ok(match value {
+            Typed::List(_) | Typed::Map(_) if self.needs_descent(next) => {
+                let original = value.to_json();
+                let mut json = original.clone();
+                self.walk_value(&mut json, next, 2)?;
+                (json != original).then_some(Change::Json(json))
+            }
+            Typed::Str(text) if !self.values.is_empty() => {
+                let mut text = text.to_owned();
+                self.scrub(&mut text).then_some(Change::Text(text))
+            }
+            Typed::I64(_) | Typed::U64(_) | Typed::I128(_) | Typed::U128(_) | Typed::F64(_)
+                if !self.values.is_empty() =>
+            {
+                let mut text = value.to_string();
+                self.scrub(&mut text).then_some(Change::Text(text))
+            }
+            _ => None,
+        })
+    }
+
+    /// `key` with the secret values replaced, if it holds any.
+    fn scrubbed(&self, key: &str) -> Option<String> {
+        if !self.values.iter().any(|v| key.contains(v.as_str())) {
+            return None;
+        }
+        let mut key = key.to_owned();
+        self.scrub(&mut key);
+        Some(key)
     }
 
     /// Whether anything under a container at these path states needs a look.

@@ -147,13 +147,24 @@ impl Fields {
     /// list is copied as it is). An existing `key` keeps its position and
     /// takes the new value; a new one goes at the end.
     pub fn insert(&mut self, key: &str, value: impl Serialize) {
+        self.set_with(key, |out| encode::value(out, &value));
+    }
+
+    /// [`insert`](Self::insert) of an already-encoded value.
+    pub(crate) fn insert_encoded(&mut self, key: &str, encoded: &[u8]) {
+        self.set_with(key, |out| out.extend_from_slice(encoded));
+    }
+
+    /// Sets `key` to the value `write` appends: in place if present, else at
+    /// the end.
+    fn set_with(&mut self, key: &str, write: impl FnOnce(&mut Vec<u8>)) {
         match self.position(key) {
             Some(pos) => {
                 let start = self.values.len();
-                encode::value(&mut self.values, &value);
+                write(&mut self.values);
                 self.items[pos].value = range(start, self.values.len());
             }
-            None => self.append(key, |out| encode::value(out, &value)),
+            None => self.append(key, write),
         }
     }
 
