@@ -123,6 +123,19 @@ fn put_scratch(mut scratch: Box<Scratch>) {
     });
 }
 
+/// Runs one hook of every plugin, in order; `false` if one panicked: the
+/// entry is then dropped (and counted), never sent half-processed.
+fn each_plugin(plugins: &[&AttachedPlugin], hook: &str, mut run: impl FnMut(&dyn Plugin)) -> bool {
+    for attached in plugins {
+        let p = &*attached.plugin;
+        if catch(p, hook, || run(p)).is_none() {
+            fault::entry_dropped(&format!("a plugin panicked in {hook}"));
+            return false;
+        }
+    }
+    true
+}
+
 pub(crate) fn catch<R>(plugin: &dyn Plugin, hook: &str, f: impl FnOnce() -> R) -> Option<R> {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(r) => Some(r),
@@ -414,25 +427,12 @@ impl Inner {
                 return; // `metadata_only` whose metadata a plugin dropped
             }
         }
-        for attached in plugins {
-            let p = &*attached.plugin;
-            if catch(p, "on_before_data_out", || {
-                p.on_before_data_out(record.level, data)
-            })
-            .is_none()
-            {
-                return fault::entry_dropped("a plugin panicked in on_before_data_out");
-            }
-        }
-        for attached in plugins {
-            let p = &*attached.plugin;
-            if catch(p, "on_before_message_out", || {
-                p.on_before_message_out(record.level, msg)
-            })
-            .is_none()
-            {
-                return fault::entry_dropped("a plugin panicked in on_before_message_out");
-            }
+        if !each_plugin(plugins, "on_before_data_out", |p| {
+            p.on_before_data_out(record.level, data)
+        }) || !each_plugin(plugins, "on_before_message_out", |p| {
+            p.on_before_message_out(record.level, msg)
+        }) {
+            return;
         }
         let mut level = record.level;
         for attached in plugins {
@@ -446,11 +446,12 @@ impl Inner {
         // A context no plugin changed keeps its rendered JSON; a muted one
         // stays out of the entry.
         let changed;
-        let context = match &data.context {
+        let context = match &mut data.context {
             _ if self.muted.load(Ordering::Relaxed) & MUTE_CONTEXT != 0 => &*EMPTY_CONTEXT,
             Cow::Borrowed(_) => context,
+            // The plugins are done with it: take it rather than copy it.
             Cow::Owned(fields) => {
-                changed = Context::new(fields.clone());
+                changed = Context::new(std::mem::take(fields));
                 &changed
             }
         };
