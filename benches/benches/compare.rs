@@ -30,10 +30,17 @@ use tracing_subscriber::fmt::MakeWriter;
 
 /// A loglayer logger at `info`, JSON lines into `w`, with `n` context keys.
 fn loglayer_logger<W: Write + Send + 'static>(w: W, n: usize) -> LogLayer {
-    let log = LogLayer::builder()
-        .transport(JsonTransport::new(w))
-        .level(Level::Info)
-        .build();
+    with_keys(
+        LogLayer::builder()
+            .transport(JsonTransport::new(w))
+            .level(Level::Info)
+            .build(),
+        n,
+    )
+}
+
+/// `log` with the benchmark's first `n` context keys.
+fn with_keys(log: LogLayer, n: usize) -> LogLayer {
     if n > 0 {
         log.with_context(context_map(n));
     }
@@ -319,14 +326,13 @@ fn loglayer_controlled<W: Write + Send + 'static>(
     n: usize,
     control: &LevelControl,
 ) -> LogLayer {
-    let log = LogLayer::builder()
-        .transport(JsonTransport::new(w))
-        .level_control(control.clone())
-        .build();
-    if n > 0 {
-        log.with_context(context_map(n));
-    }
-    log
+    with_keys(
+        LogLayer::builder()
+            .transport(JsonTransport::new(w))
+            .level_control(control.clone())
+            .build(),
+        n,
+    )
 }
 
 #[inline(always)]
