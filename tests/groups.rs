@@ -6,8 +6,6 @@
 //!
 //! Not ported: the mock-class cases (no mocks here).
 
-use std::process::Command;
-
 use loglayer::transport::CaptureTransport;
 use loglayer::{with_logger, Group, Level, LogLayer, Ungrouped};
 use serde_json::json;
@@ -440,17 +438,16 @@ fn in_child_with_env(name: &str, value: &str) -> bool {
     if std::env::var_os("LOGLAYER_GROUPS_TEST_CHILD").is_some() {
         return true;
     }
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args([name, "--exact", "--test-threads=1"])
-        .env("LOGLAYER_GROUPS_TEST_CHILD", "1")
-        .env("LOGLAYER_GROUPS", value)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = loglayer_suite::run_alone_in_fresh_process(
+        name,
+        &[
+            ("LOGLAYER_GROUPS_TEST_CHILD", "1"),
+            ("LOGLAYER_GROUPS", value),
+        ],
+    );
     assert!(
-        out.status.success() && stdout.contains("1 passed"),
-        "child failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
+        stdout.contains("1 passed"),
+        "the child ran no test:\n{stdout}"
     );
     false
 }

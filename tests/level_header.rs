@@ -300,18 +300,9 @@ async fn the_forced_level_wins_over_the_base_loggers_level_control() {
 /// where no logger has enabled debug before.
 #[test]
 fn a_forced_request_passes_the_macros_level_hint_in_a_fresh_process() {
-    let exe = std::env::current_exe().unwrap();
-    let out = std::process::Command::new(exe)
-        .args(["--exact", "hint_probe", "--nocapture", "--test-threads=1"])
-        .env("LOGLAYER_HINT_PROBE", "1")
-        .env("LOGLAYER_LEVEL", "info")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
+    let stdout = loglayer_suite::run_alone_in_fresh_process(
+        "hint_probe",
+        &[("LOGLAYER_HINT_PROBE", "1"), ("LOGLAYER_LEVEL", "info")],
     );
     assert!(stdout.contains("hint probe ran"), "{stdout}");
 }

@@ -125,3 +125,23 @@ pub fn entry_with_msg(
     assert_eq!(found.len(), 1, "entries with msg {msg:?}: {found:#?}");
     found.into_iter().next().unwrap()
 }
+
+/// Runs the test `name` of this test binary alone, in a fresh process, with
+/// `env` set; panics (with its output) unless it passed. Returns its stdout.
+/// For what must be checked where no other test ran first (process-wide
+/// state such as the level hint).
+pub fn run_alone_in_fresh_process(name: &str, env: &[(&str, &str)]) -> String {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let out = std::process::Command::new(exe)
+        .args(["--exact", name, "--nocapture", "--test-threads=1"])
+        .envs(env.iter().copied())
+        .output()
+        .expect("the test binary runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
