@@ -582,3 +582,90 @@ fn otlp_ignores_the_exporters_own_crates() {
         .collect();
     assert_eq!(bodies, [string("from my_app::orders")]);
 }
+
+/// Every way an entry's context reaches the transport — the logger's own
+/// (shared with the queued record), a context changed after the call, lazy
+/// values, `raw`'s replacement, a muted one — and queued records reusing the
+/// buffers of exported ones: each record holds exactly its own entry's fields.
+#[test]
+fn otlp_records_hold_their_own_fields_whatever_the_context_path() {
+    use loglayer::{Level, RawEntry};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Arc;
+
+    let receiver = Receiver::start();
+    let transport = OtlpTransport::builder()
+        .endpoint(receiver.endpoint())
+        .build()
+        .unwrap();
+    let log = LogLayer::new(transport);
+
+    // A first batch with many fields, exported, so that later records reuse
+    // its (larger) buffers.
+    log.with_context(json!({"a": 1, "shared": "context"}));
+    for i in 0..50u64 {
+        log.with_metadata(json!({"m": i, "shared": "metadata", "big": "x".repeat(200)}))
+            .info("first");
+    }
+    log.flush();
+    let first = records(&receiver.received());
+    assert_eq!(first.len(), 50);
+    assert!(first.iter().all(|r| {
+        attr(&r.attributes, "shared") == Some(&string("metadata"))
+            && attr(&r.attributes, "a") == Some(&Value::IntValue(1))
+    }));
+
+    // The logger's own context, then changed after the call (before export).
+    log.info("own");
+    log.with_context(json!({"b": 2}));
+    log.info("changed");
+    // Lazy values: computed for each entry.
+    let n = Arc::new(AtomicU64::new(7));
+    let n2 = Arc::clone(&n);
+    log.with_context(json!({"lazy": loglayer::lazy(move || n2.load(Ordering::SeqCst))}));
+    log.info("lazy");
+    n.store(8, Ordering::SeqCst);
+    // `raw` replaces the context and adds root fields, which win over
+    // metadata of the same key.
+    log.raw(
+        RawEntry::new(Level::Warn, "raw")
+            .context(json!({"replaced": true}))
+            .metadata(json!({"k": "metadata", "only_meta": 1}))
+            .root(json!({"k": "root"})),
+    );
+    log.mute_context();
+    log.info("muted");
+    log.flush();
+
+    let recs = records(&receiver.received());
+    let by_body = |body: &str| {
+        recs.iter()
+            .find(|r| r.body.as_ref().and_then(|b| b.value.clone()) == Some(string(body)))
+            .unwrap_or_else(|| panic!("no record {body}"))
+    };
+    let keys = |body: &str| {
+        let mut k: Vec<String> = by_body(body)
+            .attributes
+            .iter()
+            .map(|kv| kv.key.clone())
+            .collect();
+        k.sort();
+        k
+    };
+    assert_eq!(recs.len(), 5);
+    assert_eq!(keys("own"), ["a", "shared"]);
+    assert_eq!(
+        attr(&by_body("own").attributes, "shared"),
+        Some(&string("context"))
+    );
+    assert_eq!(keys("changed"), ["a", "b", "shared"]);
+    assert_eq!(keys("lazy"), ["a", "b", "lazy", "shared"]);
+    assert_eq!(
+        attr(&by_body("lazy").attributes, "lazy"),
+        Some(&Value::IntValue(7))
+    );
+    assert_eq!(keys("raw"), ["k", "only_meta", "replaced"]);
+    assert_eq!(attr(&by_body("raw").attributes, "k"), Some(&string("root")));
+    assert_eq!(by_body("raw").severity_number, 13);
+    assert!(keys("muted").is_empty(), "{:?}", keys("muted"));
+}

@@ -36,6 +36,7 @@
 //! [`LogLayerBuilder::metadata_field_name`]: crate::LogLayerBuilder::metadata_field_name
 
 use std::borrow::Cow;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use crate::context::Context;
@@ -122,6 +123,11 @@ pub struct Entry<'a> {
     pub(crate) message: &'a str,
     pub(crate) target: Option<&'a str>,
     pub(crate) context: &'a Context,
+    /// `context`'s `Arc` when it is the logger's own (not computed for this
+    /// entry), for a transport that keeps the entry (OTLP) to share it
+    /// instead of copying it.
+    #[cfg_attr(not(feature = "otlp"), allow(dead_code))]
+    pub(crate) shared_context: Option<&'a Arc<Context>>,
     pub(crate) metadata: &'a Fields,
     /// Fields for the root of the line, whatever the shape
     /// ([`RawEntry::root`](crate::RawEntry::root)).

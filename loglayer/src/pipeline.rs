@@ -241,6 +241,7 @@ impl Inner {
             message: msg,
             target: record.target,
             context,
+            shared_context: shared(state, context),
             metadata: meta,
             root: record.root,
             error: record.error,
@@ -465,6 +466,7 @@ impl Inner {
             message: msg,
             target: record.target,
             context,
+            shared_context: shared(state, context),
             metadata: &data.metadata,
             root: data.root.as_ref(),
             error: error.as_ref(),
@@ -500,13 +502,17 @@ impl Inner {
     }
 }
 
+/// `context`'s `Arc` when it is the logger's own.
+fn shared<'a>(state: &'a State, context: &Context) -> Option<&'a Arc<Context>> {
+    std::ptr::eq(context, &*state.context).then_some(&state.context)
+}
+
 /// The context of an entry to buffer, owned: the logger's own (shared), or a
 /// copy of one made for this entry (lazy values computed, `raw`'s, muted).
 fn owned_context(state: &State, context: &Context) -> Arc<Context> {
-    if std::ptr::eq(context, &*state.context) {
-        state.context.clone()
-    } else {
-        Arc::new(Context::new(context.fields.clone()))
+    match shared(state, context) {
+        Some(own) => Arc::clone(own),
+        None => Arc::new(Context::new(context.fields.clone())),
     }
 }
 

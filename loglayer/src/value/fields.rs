@@ -226,6 +226,23 @@ impl Fields {
         self.keys.len() + self.values.len()
     }
 
+    /// Makes this list a copy of `other`, reusing this list's buffers: no
+    /// allocation when they have room (`clone` always allocates).
+    #[cfg_attr(not(feature = "otlp"), allow(dead_code))]
+    pub(crate) fn copy_from(&mut self, other: &Fields) {
+        self.keys.clone_from(&other.keys);
+        self.values.clone_from(&other.values);
+        self.items.clone_from(&other.items);
+    }
+
+    /// Bytes of heap memory this list holds.
+    #[cfg_attr(not(feature = "otlp"), allow(dead_code))]
+    pub(crate) fn capacity_bytes(&self) -> usize {
+        self.keys.capacity()
+            + self.values.capacity()
+            + self.items.capacity() * std::mem::size_of::<Item>()
+    }
+
     /// Drops oversized buffers (after a huge entry) so a thread-local scratch
     /// list does not pin megabytes forever.
     pub(crate) fn shrink_if_large(&mut self) {

@@ -8,8 +8,11 @@ use opentelemetry::logs::{AnyValue, LogRecord as _, Severity};
 use opentelemetry::trace::{SpanId, TraceFlags, TraceId};
 use opentelemetry_sdk::logs::SdkLogRecord;
 
+use std::sync::Arc;
+
 use super::value::any_value;
-use crate::value::Value;
+use crate::context::Context;
+use crate::value::{Fields, Value};
 use crate::{Entry, ErrorInfo, Level};
 
 /// Context keys that become the record's trace context.
@@ -17,111 +20,90 @@ const TRACE_ID: &str = "trace_id";
 const SPAN_ID: &str = "span_id";
 const TRACE_FLAGS: &str = "trace_flags";
 
-/// The two buffers of a [`Queued`] entry, handed back by the export thread
-/// and reused by callers (see [`super::worker::Queue::push`]), so that queuing
-/// an entry allocates nothing in steady state.
+/// The buffers of a [`Queued`] entry, handed back by the export thread and
+/// reused by callers (see [`super::worker::Queue::push`]), so that queuing
+/// an entry allocates nothing in steady state. Boxed, so that an entry and a
+/// spare move as one pointer.
 #[derive(Default)]
 pub(crate) struct Buffers {
-    bytes: Vec<u8>,
-    fields: Vec<[u32; 3]>,
+    message: String,
+    /// A copy of the context when it is not the logger's own (computed for
+    /// this entry: lazy values, plugins' changes, `raw`'s).
+    context: Fields,
+    metadata: Fields,
+    /// `RawEntry::root`'s fields (empty without).
+    root: Fields,
 }
 
 impl Buffers {
     /// Bytes held.
     pub(crate) fn size(&self) -> usize {
-        self.bytes.capacity() + 12 * self.fields.capacity()
+        self.message.capacity()
+            + self.context.capacity_bytes()
+            + self.metadata.capacity_bytes()
+            + self.root.capacity_bytes()
     }
 
     /// Whether these buffers are small enough to keep as a spare.
     pub(crate) fn worth_keeping(&self) -> bool {
-        self.bytes.capacity() <= 4 * 1024 && self.fields.capacity() <= 128
+        self.size() <= 4 * 1024
     }
 }
 
-/// One entry, copied off the caller's borrowed [`Entry`].
+/// One entry, copied off the caller's borrowed [`Entry`]: the message and
+/// fields copied into spare buffers, the logger's own context shared.
 pub(crate) struct Queued {
     level: Level,
     time: SystemTime,
-    /// The message, then each field's key and encoded value (see
-    /// [`crate::value`]), back to back: one allocation for the whole entry.
-    bytes: Vec<u8>,
-    /// Where the message ends in `bytes`.
-    message_end: u32,
-    /// Context fields first, then metadata (and root) fields: the ranges in `bytes` of
-    /// `(key start, key end = value start, value end)`.
-    fields: Vec<[u32; 3]>,
-    /// How many of `fields` are context.
-    context_len: usize,
+    /// The logger's context, when the entry's is that one (the common case):
+    /// shared, not copied. Otherwise the copy is in `buffers.context`.
+    shared_context: Option<Arc<Context>>,
+    buffers: Box<Buffers>,
     error: Option<ErrorInfo>,
 }
 
-/// An offset into a queued entry's bytes (entries over 4 GiB are not queued whole).
-fn offset(n: usize) -> u32 {
-    u32::try_from(n).unwrap_or(u32::MAX)
-}
-
 impl Queued {
-    /// Copies `entry` into `spare` (cleared first): no allocation when the
-    /// spare has room, else two (the bytes and the field ranges); plus the
-    /// error's when there is one.
-    pub(crate) fn new(entry: &Entry<'_>, spare: Buffers) -> Self {
-        let message = entry.message();
-        let (context, metadata) = (entry.context_fields(), entry.metadata_fields());
-        let count = context.len() + metadata.len();
-        let size = message.len() + context.byte_len() + metadata.byte_len();
-        let Buffers {
-            mut bytes,
-            mut fields,
-        } = spare;
-        bytes.clear();
-        fields.clear();
-        bytes.reserve(size);
-        fields.reserve(count);
-        bytes.extend_from_slice(message.as_bytes());
-        let message_end = offset(bytes.len());
-        // Root fields (`RawEntry::root`) are attributes too, winning over
-        // metadata of the same key as they do in a line.
-        let root = entry.root_fields();
-        let in_root = |k: &str| root.is_some_and(|r| r.contains_key(k));
-        let rest = metadata
-            .iter_encoded()
-            .filter(|(k, _)| !in_root(k))
-            .chain(root.into_iter().flat_map(|r| r.iter_encoded()));
-        for (k, v) in context.iter_encoded().chain(rest) {
-            let key_start = offset(bytes.len());
-            bytes.extend_from_slice(k.as_bytes());
-            let value_start = offset(bytes.len());
-            bytes.extend_from_slice(v);
-            fields.push([key_start, value_start, offset(bytes.len())]);
+    /// Copies `entry` into `spare` (reusing its buffers: no allocation when
+    /// they have room), sharing the logger's context; plus the error's
+    /// allocations when there is one.
+    pub(crate) fn new(entry: &Entry<'_>, spare: Option<Box<Buffers>>) -> Self {
+        let mut buffers = spare.unwrap_or_default();
+        let b = &mut *buffers;
+        b.message.clear();
+        b.message.push_str(entry.message());
+        let shared_context = match entry.shared_context {
+            Some(own) => {
+                b.context.clear();
+                Some(Arc::clone(own))
+            }
+            None => {
+                b.context.copy_from(entry.context_fields());
+                None
+            }
+        };
+        b.metadata.copy_from(entry.metadata_fields());
+        match entry.root_fields() {
+            Some(root) => b.root.copy_from(root),
+            None => b.root.clear(),
         }
         Queued {
             level: entry.level(),
             time: entry.time(),
-            bytes,
-            message_end,
-            fields,
-            context_len: context.len(),
+            shared_context,
+            buffers,
             error: entry.error().cloned(),
         }
     }
 
-    fn text(&self, from: u32, to: u32) -> &str {
-        let bytes = self.bytes.get(from as usize..to as usize).unwrap_or(&[]);
-        // Copied from `&str`s.
-        std::str::from_utf8(bytes).unwrap_or("")
-    }
-
-    /// A field's key and value, context then metadata.
-    fn field(&self, f: &[u32; 3]) -> (&str, Value<'_>) {
-        let value = self.bytes.get(f[1] as usize..f[2] as usize).unwrap_or(&[]);
-        (self.text(f[0], f[1]), Value::decode(value).0)
-    }
-
     /// Its buffers, to reuse for another entry.
-    pub(crate) fn into_buffers(self) -> Buffers {
-        Buffers {
-            bytes: self.bytes,
-            fields: self.fields,
+    pub(crate) fn into_buffers(self) -> Box<Buffers> {
+        self.buffers
+    }
+
+    fn context(&self) -> &Fields {
+        match &self.shared_context {
+            Some(c) => &c.fields,
+            None => &self.buffers.context,
         }
     }
 
@@ -132,23 +114,25 @@ impl Queued {
         record.set_severity_text(text);
         record.set_timestamp(self.time);
         record.set_observed_timestamp(SystemTime::now());
-        record.set_body(AnyValue::String(
-            self.text(0, self.message_end).to_owned().into(),
-        ));
+        record.set_body(AnyValue::String(self.buffers.message.clone().into()));
 
-        let (context, metadata) = self.fields.split_at(self.context_len);
-        // Metadata wins over context on a shared key.
-        let fields = context
-            .iter()
-            .map(|f| self.field(f))
-            .filter(|(k, _)| !metadata.iter().any(|m| self.field(m).0 == *k))
-            .chain(metadata.iter().map(|f| self.field(f)));
+        // Root fields win over metadata, metadata over context, on a shared
+        // key (as in a line).
+        let (context, metadata, root) =
+            (self.context(), &self.buffers.metadata, &self.buffers.root);
+        let fields = || {
+            context
+                .iter()
+                .filter(|(k, _)| !metadata.contains_key(k) && !root.contains_key(k))
+                .chain(metadata.iter().filter(|(k, _)| !root.contains_key(k)))
+                .chain(root.iter())
+        };
 
-        let trace = trace_context(fields.clone());
+        let trace = trace_context(fields());
         if let Some((trace_id, span_id, flags)) = trace {
             record.set_trace_context(trace_id, span_id, flags);
         }
-        for (key, value) in fields {
+        for (key, value) in fields() {
             let is_trace_key = matches!(key, TRACE_ID | SPAN_ID | TRACE_FLAGS);
             if trace.is_some() && is_trace_key {
                 continue;

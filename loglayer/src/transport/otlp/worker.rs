@@ -45,7 +45,10 @@ struct State {
     /// Buffers of exported entries, for callers to reuse (at most
     /// `queue_size` of them and [`SPARE_BYTES`] in all, each small: see
     /// `Buffers::worth_keeping`).
-    spares: Vec<Buffers>,
+    // Boxed: a spare moves to a caller and back into a queued entry as one
+    // pointer.
+    #[allow(clippy::vec_box)]
+    spares: Vec<Box<Buffers>>,
     /// Bytes held by `spares`.
     spare_bytes: usize,
     /// Entries ever pushed.
@@ -140,7 +143,7 @@ impl Queue {
 
     /// Queues one entry; never waits for the export thread. Hands back the
     /// buffers of an exported entry, if any, for the caller's next one.
-    pub(crate) fn push(&self, pending: Queued) -> Result<Option<Buffers>, Refused> {
+    pub(crate) fn push(&self, pending: Queued) -> Result<Option<Box<Buffers>>, Refused> {
         let mut st = lock(&self.state);
         if st.shutdown || st.stopped {
             return Err(Refused::Stopped);
