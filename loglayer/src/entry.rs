@@ -138,6 +138,19 @@ pub struct Entry<'a> {
     pub(crate) groups: &'a [crate::logger::GroupName],
 }
 
+/// What follows the time in a line up to the message: one copy instead of
+/// three.
+fn level_and_msg_key(level: Level) -> &'static [u8] {
+    match level {
+        Level::Trace => b"\",\"level\":\"trace\",\"msg\":",
+        Level::Debug => b"\",\"level\":\"debug\",\"msg\":",
+        Level::Info => b"\",\"level\":\"info\",\"msg\":",
+        Level::Warn => b"\",\"level\":\"warn\",\"msg\":",
+        Level::Error => b"\",\"level\":\"error\",\"msg\":",
+        Level::Fatal => b"\",\"level\":\"fatal\",\"msg\":",
+    }
+}
+
 /// A root-level field of a line.
 enum Out<'a> {
     /// One encoded value.
@@ -366,9 +379,7 @@ impl<'a> Entry<'a> {
     pub fn write_json(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(b"{\"time\":\"");
         json::write_time(out, self.time);
-        out.extend_from_slice(b"\",\"level\":\"");
-        out.extend_from_slice(self.level.as_str().as_bytes());
-        out.extend_from_slice(b"\",\"msg\":");
+        out.extend_from_slice(level_and_msg_key(self.level));
         json::write_str(out, self.message);
         self.write_fields(Root::Default, out);
         out.push(b'}');

@@ -215,11 +215,12 @@ pub(crate) fn write_time(out: &mut Vec<u8>, time: SystemTime) {
             }
         })
         .unwrap_or_else(|_| format_second(secs));
-    out.extend_from_slice(&prefix);
-    out.push(b'0' + (millis / 100) as u8);
-    out.push(b'0' + (millis / 10 % 10) as u8);
-    out.push(b'0' + (millis % 10) as u8);
-    out.push(b'Z');
+    let mut stamp = [b'Z'; 24];
+    stamp[..20].copy_from_slice(&prefix);
+    stamp[20] = b'0' + (millis / 100) as u8;
+    stamp[21] = b'0' + (millis / 10 % 10) as u8;
+    stamp[22] = b'0' + (millis % 10) as u8;
+    out.extend_from_slice(&stamp);
 }
 
 /// Formats `YYYY-MM-DDTHH:MM:SS.` for a unix second.
