@@ -619,6 +619,11 @@ fn otlp_records_hold_their_own_fields_whatever_the_context_path() {
     log.info("own");
     log.with_context(json!({"b": 2}));
     log.info("changed");
+    // A context large enough to be shared with the queued record rather
+    // than copied; changed again before the export.
+    log.with_context(json!({"big_ctx": "y".repeat(600)}));
+    log.info("large");
+    log.with_context(json!({"c": 3}));
     // Lazy values: computed for each entry.
     let n = Arc::new(AtomicU64::new(7));
     let n2 = Arc::clone(&n);
@@ -652,14 +657,19 @@ fn otlp_records_hold_their_own_fields_whatever_the_context_path() {
         k.sort();
         k
     };
-    assert_eq!(recs.len(), 5);
+    assert_eq!(recs.len(), 6);
     assert_eq!(keys("own"), ["a", "shared"]);
     assert_eq!(
         attr(&by_body("own").attributes, "shared"),
         Some(&string("context"))
     );
     assert_eq!(keys("changed"), ["a", "b", "shared"]);
-    assert_eq!(keys("lazy"), ["a", "b", "lazy", "shared"]);
+    assert_eq!(keys("large"), ["a", "b", "big_ctx", "shared"]);
+    assert_eq!(
+        attr(&by_body("large").attributes, "big_ctx"),
+        Some(&string(&"y".repeat(600)))
+    );
+    assert_eq!(keys("lazy"), ["a", "b", "big_ctx", "c", "lazy", "shared"]);
     assert_eq!(
         attr(&by_body("lazy").attributes, "lazy"),
         Some(&Value::IntValue(7))

@@ -8,16 +8,23 @@
 use std::collections::HashSet;
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::ops::Range;
 
 use serde::Serialize;
 
 use super::{encode, Value};
 
-#[derive(Clone, Debug)]
+/// Where a key or a value lies in its buffer. `Copy` (unlike `Range`), so
+/// that a list of items is copied as one block.
+#[derive(Clone, Copy, Debug)]
+struct Span {
+    start: u32,
+    end: u32,
+}
+
+#[derive(Clone, Copy, Debug)]
 struct Item {
-    key: Range<u32>,
-    value: Range<u32>,
+    key: Span,
+    value: Span,
 }
 
 /// An ordered list of fields: unique string keys with typed [`Value`]s.
@@ -45,10 +52,13 @@ pub struct Fields {
     items: Vec<Item>,
 }
 
-fn range(start: usize, end: usize) -> Range<u32> {
+fn range(start: usize, end: usize) -> Span {
     // Buffers larger than 4 GiB are not supported; saturate rather than wrap.
     let c = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
-    c(start)..c(end)
+    Span {
+        start: c(start),
+        end: c(end),
+    }
 }
 
 impl Fields {

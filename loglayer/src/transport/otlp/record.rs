@@ -62,6 +62,10 @@ pub(crate) struct Queued {
     error: Option<ErrorInfo>,
 }
 
+/// Context bytes (keys and encoded values) above which a queued entry
+/// shares the logger's context instead of copying it.
+const SHARE_ABOVE: usize = 512;
+
 impl Queued {
     /// Copies `entry` into `spare` (reusing its buffers: no allocation when
     /// they have room), sharing the logger's context; plus the error's
@@ -71,12 +75,16 @@ impl Queued {
         let b = &mut *buffers;
         b.message.clear();
         b.message.push_str(entry.message());
+        // A small context is copied: sharing it would make every caller
+        // thread and the export thread write its reference count, one cache
+        // line bouncing between cores on every entry of a logger used by
+        // several threads. A large one is shared: copying it costs more.
         let shared_context = match entry.shared_context {
-            Some(own) => {
+            Some(own) if own.fields.byte_len() > SHARE_ABOVE => {
                 b.context.clear();
                 Some(Arc::clone(own))
             }
-            None => {
+            _ => {
                 b.context.copy_from(entry.context_fields());
                 None
             }
