@@ -8,6 +8,8 @@ use std::sync::OnceLock;
 
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 
+use super::random::Hex;
+
 /// The default header for the request id.
 pub(super) const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -50,8 +52,11 @@ pub(super) fn generate_request_id() -> HeaderValue {
         (state.hash_one((0u8, salt)), state.hash_one((1u8, salt)))
     });
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let id = format!("{:016x}{:016x}", splitmix64(k0 ^ n), splitmix64(k1 ^ n));
-    HeaderValue::from_str(&id).expect("hex digits are a valid header value")
+    let id = Hex::<32>::new(&[splitmix64(k0 ^ n), splitmix64(k1 ^ n)]);
+    // One allocation, holding the digits and a reference count: the clones
+    // set on the request and the response share it.
+    let bytes = bytes::Bytes::from_owner(id.into_bytes());
+    HeaderValue::from_maybe_shared(bytes).expect("hex digits are a valid header value")
 }
 
 /// The SplitMix64 finalizer: a bijection on `u64` that scrambles well.

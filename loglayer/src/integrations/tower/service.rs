@@ -9,16 +9,17 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use serde_json::{json, Map, Value};
+use serde_json::json;
 
 use super::completion;
 use super::future::CompletionState;
 use super::layer::Config;
 use super::level_header::{Requested, LOG_LEVEL_KEY};
 use super::request_id::{generate_request_id, incoming_request_id};
-use super::trace::insert_trace_keys;
+use super::trace::trace_keys;
 use super::{ResponseBody, ResponseFuture};
-use crate::LogLayer;
+use crate::value::{encode, Fields};
+use crate::{Level, LogLayer};
 
 /// The service made by [`RequestLoggerLayer`](super::RequestLoggerLayer): runs `S` with a logger per
 /// request; see the [module docs](super).
@@ -81,46 +82,76 @@ where
 
     fn call(&mut self, mut req: http::Request<B>) -> Self::Future {
         let start = Instant::now();
-        let headers = req.headers();
-        let request_id = incoming_request_id(headers, &self.config.header)
-            .cloned()
-            .unwrap_or_else(generate_request_id);
-
-        let mut context = Map::new();
-        context.insert(
-            "request_id".into(),
-            Value::String(request_id.to_str().unwrap_or_default().to_owned()),
-        );
-        context.insert("method".into(), req.method().as_str().into());
-        context.insert("path".into(), req.uri().path().into());
-        insert_trace_keys(headers, self.config.start_trace, &mut context);
+        // An acceptable incoming id is already on the request; a new one
+        // replaces whatever was there.
+        let (request_id, generated) = match incoming_request_id(req.headers(), &self.config.header)
+        {
+            Some(id) => (id.clone(), false),
+            None => (generate_request_id(), true),
+        };
         let requested = match &self.config.level_header {
-            Some(h) => h.read(headers),
+            Some(h) => h.read(req.headers()),
             None => Requested::Absent,
         };
-        let logger = match (&requested, self.config.fingers_crossed) {
-            (&Requested::Forced(level), buffer) => {
-                context.insert(LOG_LEVEL_KEY.into(), level.as_str().into());
-                let forced = self.logger.child_at_level(level);
-                match buffer {
-                    Some(options) => forced.fingers_crossed(options),
-                    None => forced,
+        let logger = {
+            let headers = req.headers();
+            let trace = trace_keys(headers, self.config.start_trace);
+            let forced = match requested {
+                Requested::Forced(level) => Some(level),
+                _ => None,
+            };
+            // The context's keys in alphabetical order (the order a JSON
+            // object map gave them before, kept so lines do not change).
+            let mut pairs: [(&str, &str); 9] = [("", ""); 9];
+            let mut n = 0;
+            let fixed = [
+                ("request_id", request_id.to_str().unwrap_or_default()),
+                ("method", req.method().as_str()),
+                ("path", req.uri().path()),
+            ];
+            let level = forced.map(|l| (LOG_LEVEL_KEY, l.as_str()));
+            for pair in fixed.into_iter().chain(trace.pairs()).chain(level) {
+                pairs[n] = pair;
+                n += 1;
+            }
+            let pairs = &mut pairs[..n];
+            pairs.sort_unstable_by_key(|&(k, _)| k);
+            let room = (n, pairs.iter().map(|(_, v)| v.len() + 5).sum());
+            let write = |fields: &mut Fields| {
+                for (k, v) in pairs.iter() {
+                    fields.push_with(k, |buf| encode::str(buf, v));
                 }
+            };
+            let with_context = |logger: LogLayer| {
+                let mut fields = Fields::new();
+                write(&mut fields);
+                logger.add_context_fields(fields, Vec::new());
+                logger
+            };
+            match (forced, self.config.fingers_crossed) {
+                (Some(level), buffer) => {
+                    let forced = self.logger.child_at_level(level);
+                    with_context(match buffer {
+                        Some(options) => forced.fingers_crossed(options),
+                        None => forced,
+                    })
+                }
+                (None, Some(options)) => with_context(self.logger.fingers_crossed(options)),
+                (None, None) => self.logger.child_with_fields(room, &write),
             }
-            (Requested::Absent | Requested::Refused(_), Some(options)) => {
-                self.logger.fingers_crossed(options)
-            }
-            (Requested::Absent | Requested::Refused(_), None) => self.logger.child(),
         };
-        logger.with_context(Value::Object(context));
         if let (Requested::Refused(reason), Some(h)) = (requested, &self.config.level_header) {
-            logger
-                .with_metadata(json!({ "header": h.name.as_str(), "reason": reason }))
-                .debug("log level header ignored");
+            if logger.inner.is_enabled(Level::Debug) {
+                logger
+                    .with_metadata(json!({ "header": h.name.as_str(), "reason": reason }))
+                    .debug("log level header ignored");
+            }
         }
 
-        req.headers_mut()
-            .insert(self.config.header.clone(), request_id.clone());
+        if generated {
+            req.headers_mut()
+                .insert(self.config.header.clone(), request_id.clone());
+        }
         req.extensions_mut().insert(logger.clone());
 
         let inner = &mut self.inner;
