@@ -67,9 +67,40 @@ thread_local! {
     static EXCLUDED: Cell<bool> = const { Cell::new(false) };
 }
 
+/// `SERVICE_ALLOC_TRACE=N`: print a backtrace for the allocations of the
+/// server's requests number 1000 to 1000 + N (to see where they come from).
+static TRACE_FROM: AtomicU64 = AtomicU64::new(u64::MAX);
+static TRACE_TO: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    static TRACING: Cell<bool> = const { Cell::new(false) };
+}
+
 fn note() {
     if !EXCLUDED.try_with(Cell::get).unwrap_or(false) {
         ALLOCS.fetch_add(1, Ordering::Relaxed);
+        let handled = HANDLED.load(Ordering::Relaxed);
+        if handled >= TRACE_FROM.load(Ordering::Relaxed)
+            && handled < TRACE_TO.load(Ordering::Relaxed)
+            && !TRACING.try_with(|t| t.replace(true)).unwrap_or(true)
+        {
+            let bt = std::backtrace::Backtrace::force_capture().to_string();
+            let frames: Vec<&str> = bt
+                .lines()
+                .filter(|l| {
+                    let l = l.trim_start();
+                    !l.starts_with("at ")
+                        && !l.contains("service::note")
+                        && !l.contains("backtrace")
+                        && !l.contains("GlobalAlloc")
+                        && !l.contains(" alloc::")
+                        && !l.contains("__rust")
+                })
+                .take(6)
+                .collect();
+            eprintln!("--- request {handled}:\n{}", frames.join("\n"));
+            let _ = TRACING.try_with(|t| t.set(false));
+        }
     }
 }
 
@@ -316,6 +347,13 @@ fn main() {
     let mode_arg = args.next().unwrap_or_else(|| "ours".into());
     let secs: f64 = args.next().map_or(5.0, |s| s.parse().expect("seconds"));
     let conns: usize = std::env::var("CONNS").map_or(64, |s| s.parse().expect("CONNS"));
+    if let Some(n) = std::env::var("SERVICE_ALLOC_TRACE")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+    {
+        TRACE_FROM.store(1000, Ordering::Relaxed);
+        TRACE_TO.store(1000 + n, Ordering::Relaxed);
+    }
     let (mode, warn) = match mode_arg.as_str() {
         "bare" => (Mode::Bare, false),
         "ours" => (Mode::Ours, false),

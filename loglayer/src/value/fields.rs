@@ -2,7 +2,9 @@
 //! representation of context, metadata and plugin data.
 //!
 //! A value is encoded once, when it is added; an entry then copies bytes
-//! instead of serializing again. A list never holds a key twice: adding an
+//! instead of serializing again. Keys and encoded values share one byte
+//! buffer (two allocations per list, not three: a request's context is
+//! built for every request). A list never holds a key twice: adding an
 //! existing key replaces the earlier value (later keys win).
 
 use std::collections::HashSet;
@@ -14,6 +16,7 @@ use serde::Serialize;
 
 use super::{encode, Value};
 
+/// Where one field's key (UTF-8) and encoded value are in `Fields::bytes`.
 #[derive(Clone, Debug)]
 struct Item {
     key: Range<u32>,
@@ -40,8 +43,8 @@ struct Item {
 /// ```
 #[derive(Clone, Default)]
 pub struct Fields {
-    keys: String,
-    values: Vec<u8>,
+    /// Keys (copied from `&str`, so valid UTF-8) and encoded values.
+    bytes: Vec<u8>,
     items: Vec<Item>,
 }
 
@@ -160,9 +163,9 @@ impl Fields {
     fn set_with(&mut self, key: &str, write: impl FnOnce(&mut Vec<u8>)) {
         match self.position(key) {
             Some(pos) => {
-                let start = self.values.len();
-                write(&mut self.values);
-                self.items[pos].value = range(start, self.values.len());
+                let start = self.bytes.len();
+                write(&mut self.bytes);
+                self.items[pos].value = range(start, self.bytes.len());
             }
             None => self.append(key, write),
         }
@@ -195,8 +198,7 @@ impl Fields {
 
     /// Removes every field.
     pub fn clear(&mut self) {
-        self.keys.clear();
-        self.values.clear();
+        self.bytes.clear();
         self.items.clear();
     }
 
@@ -213,8 +215,7 @@ impl Fields {
     /// so adding them does not reallocate.
     pub(crate) fn clone_with_room(&self, items: usize, bytes: usize) -> Self {
         let mut copy = Fields {
-            keys: String::with_capacity(self.keys.len() + bytes),
-            values: Vec::with_capacity(self.values.len() + bytes),
+            bytes: Vec::with_capacity(self.bytes.len() + bytes),
             items: Vec::with_capacity(self.items.len() + items),
         };
         copy.extend(self);
@@ -223,18 +224,15 @@ impl Fields {
 
     /// Bytes held by keys and values, to size a copy.
     pub(crate) fn byte_len(&self) -> usize {
-        self.keys.len() + self.values.len()
+        self.bytes.len()
     }
 
     /// Drops oversized buffers (after a huge entry) so a thread-local scratch
     /// list does not pin megabytes forever.
     pub(crate) fn shrink_if_large(&mut self) {
         const LIMIT: usize = 64 * 1024;
-        if self.values.capacity() > LIMIT {
-            self.values = Vec::new();
-        }
-        if self.keys.capacity() > LIMIT {
-            self.keys = String::new();
+        if self.bytes.capacity() > LIMIT {
+            self.bytes = Vec::new();
         }
         if self.items.capacity() > 4096 {
             self.items = Vec::new();
@@ -242,17 +240,24 @@ impl Fields {
     }
 
     fn position(&self, key: &str) -> Option<usize> {
-        self.items.iter().position(|it| self.key_at(it) == key)
+        let key = key.as_bytes();
+        self.items.iter().position(|it| self.key_bytes(it) == key)
+    }
+
+    fn key_bytes(&self, it: &Item) -> &[u8] {
+        self.bytes
+            .get(it.key.start as usize..it.key.end as usize)
+            .unwrap_or(&[])
     }
 
     fn key_at(&self, it: &Item) -> &str {
-        self.keys
-            .get(it.key.start as usize..it.key.end as usize)
-            .unwrap_or("")
+        // Written from a `&str` by `append`: the check never fails (and is
+        // quick on the short ASCII keys of a log line).
+        std::str::from_utf8(self.key_bytes(it)).unwrap_or("")
     }
 
     fn bytes_at(&self, it: &Item) -> &[u8] {
-        self.values
+        self.bytes
             .get(it.value.start as usize..it.value.end as usize)
             .unwrap_or(&[encode::NULL])
     }
@@ -268,13 +273,13 @@ impl Fields {
 
     /// Adds `key` known not to be in the list yet.
     fn append(&mut self, key: &str, write: impl FnOnce(&mut Vec<u8>)) {
-        let ks = self.keys.len();
-        self.keys.push_str(key);
-        let vs = self.values.len();
-        write(&mut self.values);
+        let ks = self.bytes.len();
+        self.bytes.extend_from_slice(key.as_bytes());
+        let vs = self.bytes.len();
+        write(&mut self.bytes);
         self.items.push(Item {
-            key: range(ks, self.keys.len()),
-            value: range(vs, self.values.len()),
+            key: range(ks, vs),
+            value: range(vs, self.bytes.len()),
         });
     }
 

@@ -116,7 +116,7 @@ where
             }
             let pairs = &mut pairs[..n];
             pairs.sort_unstable_by_key(|&(k, _)| k);
-            let room = (n, pairs.iter().map(|(_, v)| v.len() + 5).sum());
+            let room = (n, pairs.iter().map(|(k, v)| k.len() + v.len() + 9).sum());
             let write = |fields: &mut Fields| {
                 for (k, v) in pairs.iter() {
                     fields.push_with(k, |buf| encode::str(buf, v));
