@@ -49,24 +49,35 @@ def added(r):
         return "–"
     return f"+{float(r['allocs_per_req']) - float(bare['allocs_per_req']):.1f}"
 print(f"\n### run {run} ({secs} s per mode)\n")
-print("| mode | req/s | p50 | p99 | cost vs bare | lines written / expected | allocs/request | added |")
-print("|---|---:|---:|---:|---:|---:|---:|---:|")
+def cpu_cost(r):
+    if not bare or r is bare:
+        return "–"
+    return f"{(1 - float(bare['cpu_us_per_req']) / float(r['cpu_us_per_req'])) * 100:.1f} %"
+print("| mode | req/s | p50 | p99 | cost vs bare | server CPU/request | cost by CPU | lines written / expected | allocs/request | added |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for r in rows:
     lines = f"{int(r['lines']):,} / {int(r['expected']):,}"
     if r["lines"] != r["expected"]:
         lines += " **LOST**"
     print(f"| {r['mode']} | {float(r['rps']):,.0f} | {int(r['p50_us'])} µs | {int(r['p99_us'])} µs "
-          f"| {cost(r)} | {lines} | {float(r['allocs_per_req']):.1f} | {added(r)} |")
+          f"| {cost(r)} | {float(r['cpu_us_per_req']):.2f} µs | {cpu_cost(r)} | {lines} "
+          f"| {float(r['allocs_per_req']):.1f} | {added(r)} |")
 ours, tracing = by.get("ours"), by.get("tracing")
 if bare and ours and tracing:
     c_o = 1 - float(ours["rps"]) / float(bare["rps"])
     c_t = 1 - float(tracing["rps"]) / float(bare["rps"])
     print(f"\nlogging cost with every line written: ours {c_o*100:.1f} %, tracing {c_t*100:.1f} % "
           f"(ours / tracing = {c_o / c_t:.2f}; target ≤ 0.5)")
+    d_o = float(ours["cpu_us_per_req"]) - float(bare["cpu_us_per_req"])
+    d_t = float(tracing["cpu_us_per_req"]) - float(bare["cpu_us_per_req"])
+    print(f"logging CPU per request with every line written: ours +{d_o:.2f} µs, tracing +{d_t:.2f} µs "
+          f"(ours / tracing = {d_o / d_t:.2f})")
 ow = by.get("ours_warn")
 if bare and ow:
     c = 1 - float(ow["rps"]) / float(bare["rps"])
     a = float(ow["allocs_per_req"]) - float(bare["allocs_per_req"])
-    print(f"ours at warn: cost {c*100:.1f} % (target ≤ 10 %), +{a:.1f} allocations per request (target ≤ 10)")
+    cc = 1 - float(bare["cpu_us_per_req"]) / float(ow["cpu_us_per_req"])
+    print(f"ours at warn: cost {c*100:.1f} % by req/s, {cc*100:.1f} % by CPU per request (target ≤ 10 %), "
+          f"+{a:.1f} allocations per request (target ≤ 10)")
 PY
 done

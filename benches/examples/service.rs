@@ -36,6 +36,11 @@
 //! gracefully, the writer is flushed (its guard dropped), and the lines in
 //! the file are counted against 3 per request handled (warm-up included).
 //!
+//! The server's CPU time (every thread but the client's: the runtime and the
+//! log writer) per request handled is printed too: on a machine shared with
+//! other work, throughput follows whatever else runs on CPU 0, while CPU time
+//! per request moves much less.
+//!
 //! Output: one line of `key=value` pairs for the script.
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -257,6 +262,25 @@ struct Load {
     allocs: u64,
     handled: u64,
     elapsed: Duration,
+    /// CPU time of every thread but the client's in the window.
+    server_cpu: Duration,
+}
+
+/// CPU time used so far by `clock` (`CLOCK_PROCESS_CPUTIME_ID` or
+/// `CLOCK_THREAD_CPUTIME_ID`).
+fn cpu_time(clock: libc::clockid_t) -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec owned by this frame.
+    unsafe { libc::clock_gettime(clock, &mut ts) };
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// CPU time of the process minus this (the client's) thread.
+fn server_cpu() -> Duration {
+    cpu_time(libc::CLOCK_PROCESS_CPUTIME_ID).saturating_sub(cpu_time(libc::CLOCK_THREAD_CPUTIME_ID))
 }
 
 fn run_load(addr: SocketAddr, conns: usize, warm_up: Duration, measure: Duration) -> Load {
@@ -276,16 +300,18 @@ fn run_load(addr: SocketAddr, conns: usize, warm_up: Duration, measure: Duration
         }
         // The window's start and end, as the server saw them.
         tokio::time::sleep_until(window_start.into()).await;
-        let (a0, h0, t0) = (
+        let (a0, h0, t0, c0) = (
             ALLOCS.load(Ordering::Relaxed),
             HANDLED.load(Ordering::Relaxed),
             Instant::now(),
+            server_cpu(),
         );
         tokio::time::sleep_until(window_end.into()).await;
-        let (a1, h1, t1) = (
+        let (a1, h1, t1, c1) = (
             ALLOCS.load(Ordering::Relaxed),
             HANDLED.load(Ordering::Relaxed),
             Instant::now(),
+            server_cpu(),
         );
         let mut latencies = Vec::new();
         for t in tasks {
@@ -298,6 +324,7 @@ fn run_load(addr: SocketAddr, conns: usize, warm_up: Duration, measure: Duration
             allocs: a1 - a0,
             handled: h1 - h0,
             elapsed: t1 - t0,
+            server_cpu: c1.saturating_sub(c0),
         }
     })
 }
@@ -436,11 +463,12 @@ fn main() {
         }
     };
     println!(
-        "mode={mode_arg} rps={:.0} p50_us={} p99_us={} lines={lines} expected={expected} allocs_per_req={:.2} handled={handled_total} responses={}",
+        "mode={mode_arg} rps={:.0} p50_us={} p99_us={} lines={lines} expected={expected} allocs_per_req={:.2} cpu_us_per_req={:.3} handled={handled_total} responses={}",
         load.responses as f64 / load.elapsed.as_secs_f64(),
         pct(0.50),
         pct(0.99),
         load.allocs as f64 / load.handled.max(1) as f64,
+        load.server_cpu.as_secs_f64() * 1e6 / load.handled.max(1) as f64,
         load.responses,
     );
 }

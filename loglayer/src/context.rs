@@ -61,8 +61,9 @@ impl Context {
                 index.insert(k.into(), ());
             }
         }
-        let has_fixed_reserved = fields.iter().any(|(k, _)| is_fixed_key(k));
-        let bloom = fields.iter().fold(0, |m, (k, _)| m | bloom_bit(k));
+        // Keys only: `iter` would decode every value too.
+        let has_fixed_reserved = fields.keys().any(is_fixed_key);
+        let bloom = fields.keys().fold(0, |m, k| m | bloom_bit(k));
         Context {
             fields,
             rendered: OnceLock::new(),

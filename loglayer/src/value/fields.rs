@@ -2,9 +2,7 @@
 //! representation of context, metadata and plugin data.
 //!
 //! A value is encoded once, when it is added; an entry then copies bytes
-//! instead of serializing again. Keys and encoded values share one byte
-//! buffer (two allocations per list, not three: a request's context is
-//! built for every request). A list never holds a key twice: adding an
+//! instead of serializing again. A list never holds a key twice: adding an
 //! existing key replaces the earlier value (later keys win).
 
 use std::collections::HashSet;
@@ -16,7 +14,6 @@ use serde::Serialize;
 
 use super::{encode, Value};
 
-/// Where one field's key (UTF-8) and encoded value are in `Fields::bytes`.
 #[derive(Clone, Debug)]
 struct Item {
     key: Range<u32>,
@@ -43,8 +40,8 @@ struct Item {
 /// ```
 #[derive(Clone, Default)]
 pub struct Fields {
-    /// Keys (copied from `&str`, so valid UTF-8) and encoded values.
-    bytes: Vec<u8>,
+    keys: String,
+    values: Vec<u8>,
     items: Vec<Item>,
 }
 
@@ -163,9 +160,9 @@ impl Fields {
     fn set_with(&mut self, key: &str, write: impl FnOnce(&mut Vec<u8>)) {
         match self.position(key) {
             Some(pos) => {
-                let start = self.bytes.len();
-                write(&mut self.bytes);
-                self.items[pos].value = range(start, self.bytes.len());
+                let start = self.values.len();
+                write(&mut self.values);
+                self.items[pos].value = range(start, self.values.len());
             }
             None => self.append(key, write),
         }
@@ -198,7 +195,8 @@ impl Fields {
 
     /// Removes every field.
     pub fn clear(&mut self) {
-        self.bytes.clear();
+        self.keys.clear();
+        self.values.clear();
         self.items.clear();
     }
 
@@ -215,7 +213,8 @@ impl Fields {
     /// so adding them does not reallocate.
     pub(crate) fn clone_with_room(&self, items: usize, bytes: usize) -> Self {
         let mut copy = Fields {
-            bytes: Vec::with_capacity(self.bytes.len() + bytes),
+            keys: String::with_capacity(self.keys.len() + bytes),
+            values: Vec::with_capacity(self.values.len() + bytes),
             items: Vec::with_capacity(self.items.len() + items),
         };
         copy.extend(self);
@@ -224,15 +223,18 @@ impl Fields {
 
     /// Bytes held by keys and values, to size a copy.
     pub(crate) fn byte_len(&self) -> usize {
-        self.bytes.len()
+        self.keys.len() + self.values.len()
     }
 
     /// Drops oversized buffers (after a huge entry) so a thread-local scratch
     /// list does not pin megabytes forever.
     pub(crate) fn shrink_if_large(&mut self) {
         const LIMIT: usize = 64 * 1024;
-        if self.bytes.capacity() > LIMIT {
-            self.bytes = Vec::new();
+        if self.values.capacity() > LIMIT {
+            self.values = Vec::new();
+        }
+        if self.keys.capacity() > LIMIT {
+            self.keys = String::new();
         }
         if self.items.capacity() > 4096 {
             self.items = Vec::new();
@@ -240,24 +242,17 @@ impl Fields {
     }
 
     fn position(&self, key: &str) -> Option<usize> {
-        let key = key.as_bytes();
-        self.items.iter().position(|it| self.key_bytes(it) == key)
-    }
-
-    fn key_bytes(&self, it: &Item) -> &[u8] {
-        self.bytes
-            .get(it.key.start as usize..it.key.end as usize)
-            .unwrap_or(&[])
+        self.items.iter().position(|it| self.key_at(it) == key)
     }
 
     fn key_at(&self, it: &Item) -> &str {
-        // Written from a `&str` by `append`: the check never fails (and is
-        // quick on the short ASCII keys of a log line).
-        std::str::from_utf8(self.key_bytes(it)).unwrap_or("")
+        self.keys
+            .get(it.key.start as usize..it.key.end as usize)
+            .unwrap_or("")
     }
 
     fn bytes_at(&self, it: &Item) -> &[u8] {
-        self.bytes
+        self.values
             .get(it.value.start as usize..it.value.end as usize)
             .unwrap_or(&[encode::NULL])
     }
@@ -271,15 +266,22 @@ impl Fields {
         self.append(key, write);
     }
 
+    /// Adds `key`, which the caller knows is not in the list yet (no scan
+    /// for an earlier value).
+    pub(crate) fn push_new(&mut self, key: &str, write: impl FnOnce(&mut Vec<u8>)) {
+        debug_assert!(!self.contains_key(key), "{key} is already in the list");
+        self.append(key, write);
+    }
+
     /// Adds `key` known not to be in the list yet.
     fn append(&mut self, key: &str, write: impl FnOnce(&mut Vec<u8>)) {
-        let ks = self.bytes.len();
-        self.bytes.extend_from_slice(key.as_bytes());
-        let vs = self.bytes.len();
-        write(&mut self.bytes);
+        let ks = self.keys.len();
+        self.keys.push_str(key);
+        let vs = self.values.len();
+        write(&mut self.values);
         self.items.push(Item {
-            key: range(ks, vs),
-            value: range(vs, self.bytes.len()),
+            key: range(ks, self.keys.len()),
+            value: range(vs, self.values.len()),
         });
     }
 

@@ -6,6 +6,9 @@ use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 
+use std::cell::RefCell;
+
+use bytes::{Bytes, BytesMut};
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 
 use super::random::Hex;
@@ -53,10 +56,32 @@ pub(super) fn generate_request_id() -> HeaderValue {
     });
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let id = Hex::<32>::new(&[splitmix64(k0 ^ n), splitmix64(k1 ^ n)]);
-    // One allocation, holding the digits and a reference count: the clones
-    // set on the request and the response share it.
-    let bytes = bytes::Bytes::from_owner(id.into_bytes());
-    HeaderValue::from_maybe_shared(bytes).expect("hex digits are a valid header value")
+    shared_value(&id.into_bytes())
+}
+
+/// `id` (a valid request id) as a header value without an allocation of its
+/// own: the bytes are copied into this thread's current block of ids (4 KiB,
+/// a new one when full), and the value shares that block, like the header
+/// values hyper slices out of its read buffer. Clones (for the request and
+/// the response) share it too. A block is freed when the last value in it
+/// is dropped, so a long-lived request keeps at most one block alive.
+pub(super) fn shared_value(id: &[u8]) -> HeaderValue {
+    const BLOCK: usize = 4096;
+    thread_local! {
+        static IDS: RefCell<BytesMut> = RefCell::new(BytesMut::new());
+    }
+    let bytes = IDS
+        .try_with(|ids| {
+            let mut ids = ids.borrow_mut();
+            if ids.capacity() < id.len() {
+                *ids = BytesMut::with_capacity(BLOCK.max(id.len()));
+            }
+            ids.extend_from_slice(id);
+            ids.split().freeze()
+        })
+        // During thread teardown: a copy of its own.
+        .unwrap_or_else(|_| Bytes::copy_from_slice(id));
+    HeaderValue::from_maybe_shared(bytes).expect("a valid request id is a valid header value")
 }
 
 /// The SplitMix64 finalizer: a bijection on `u64` that scrambles well.
@@ -83,6 +108,14 @@ mod tests {
         let a = generate_request_id();
         let b = generate_request_id();
         assert_ne!(a, b);
+        // Values share a block but not their bytes.
+        let c = shared_value(b"req-1");
+        let d = shared_value(b"req-2");
+        assert_eq!((c.as_bytes(), d.as_bytes()), (&b"req-1"[..], &b"req-2"[..]));
+        let long = [b'x'; 128];
+        for _ in 0..100 {
+            assert_eq!(shared_value(&long).as_bytes(), &long[..]);
+        }
         assert_eq!(a.len(), 32);
         assert!(valid_request_id(a.as_bytes()));
     }

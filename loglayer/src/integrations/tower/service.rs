@@ -15,9 +15,10 @@ use super::completion;
 use super::future::CompletionState;
 use super::layer::Config;
 use super::level_header::{Requested, LOG_LEVEL_KEY};
-use super::request_id::{generate_request_id, incoming_request_id};
+use super::request_id::{generate_request_id, incoming_request_id, shared_value};
 use super::trace::trace_keys;
 use super::{ResponseBody, ResponseFuture};
+use crate::propagation::w3c::{PARENT_SPAN_ID, SPAN_ID, TRACESTATE_KEY, TRACE_FLAGS, TRACE_ID};
 use crate::value::{encode, Fields};
 use crate::{Level, LogLayer};
 
@@ -86,7 +87,10 @@ where
         // replaces whatever was there.
         let (request_id, generated) = match incoming_request_id(req.headers(), &self.config.header)
         {
-            Some(id) => (id.clone(), false),
+            // A copy into this thread's block of ids: no allocation, however
+            // the incoming value is stored (cloning one made by `from_str`
+            // allocates).
+            Some(id) => (shared_value(id.as_bytes()), false),
             None => (generate_request_id(), true),
         };
         let requested = match &self.config.level_header {
@@ -102,24 +106,31 @@ where
             };
             // The context's keys in alphabetical order (the order a JSON
             // object map gave them before, kept so lines do not change).
-            let mut pairs: [(&str, &str); 9] = [("", ""); 9];
-            let mut n = 0;
-            let fixed = [
-                ("request_id", request_id.to_str().unwrap_or_default()),
-                ("method", req.method().as_str()),
-                ("path", req.uri().path()),
+            let keys: [(&str, Option<&str>); 9] = [
+                (LOG_LEVEL_KEY, forced.map(|l| l.as_str())),
+                ("method", Some(req.method().as_str())),
+                (PARENT_SPAN_ID, trace.parent_span_id()),
+                ("path", Some(req.uri().path())),
+                ("request_id", Some(request_id.to_str().unwrap_or_default())),
+                (SPAN_ID, trace.span_id()),
+                (TRACE_FLAGS, trace.flags()),
+                (TRACE_ID, trace.trace_id()),
+                (TRACESTATE_KEY, trace.tracestate()),
             ];
-            let level = forced.map(|l| (LOG_LEVEL_KEY, l.as_str()));
-            for pair in fixed.into_iter().chain(trace.pairs()).chain(level) {
-                pairs[n] = pair;
-                n += 1;
-            }
-            let pairs = &mut pairs[..n];
-            pairs.sort_unstable_by_key(|&(k, _)| k);
-            let room = (n, pairs.iter().map(|(k, v)| k.len() + v.len() + 9).sum());
+            debug_assert!(keys.windows(2).all(|w| w[0].0 < w[1].0));
+            let present = || keys.iter().filter_map(|&(k, v)| Some((k, v?)));
+            let room = present().fold((0, 0), |(n, b), (k, v)| (n + 1, b + k.len() + v.len() + 9));
             let write = |fields: &mut Fields| {
-                for (k, v) in pairs.iter() {
-                    fields.push_with(k, |buf| encode::str(buf, v));
+                // Into an empty list (a base logger without context), the
+                // distinct keys above need no check for an earlier value.
+                let fresh = fields.is_empty();
+                for (k, v) in present() {
+                    let value = |buf: &mut Vec<u8>| encode::str(buf, v);
+                    if fresh {
+                        fields.push_new(k, value);
+                    } else {
+                        fields.push_with(k, value);
+                    }
                 }
             };
             let with_context = |logger: LogLayer| {

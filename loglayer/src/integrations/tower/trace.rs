@@ -6,9 +6,7 @@
 use http::header::HeaderMap;
 
 use super::random::{new_span_id, new_trace_id, Hex};
-use crate::propagation::w3c::{
-    self, PARENT_SPAN_ID, SPAN_ID, TRACESTATE_KEY, TRACE_FLAGS, TRACE_ID,
-};
+use crate::propagation::w3c;
 
 /// The flags of a trace this service starts: sampled. Everything logged is
 /// kept, so the trace is recorded; a downstream sampler that reads the flag
@@ -56,21 +54,31 @@ pub(super) fn trace_keys(headers: &HeaderMap, start_new: bool) -> TraceKeys<'_> 
 }
 
 impl TraceKeys<'_> {
-    /// Each key present, with its value.
-    pub(super) fn pairs(&self) -> impl Iterator<Item = (&'static str, &str)> + '_ {
-        let trace_id = self.trace_id.as_ref().map(|t| match t {
+    /// `trace_id`: the caller's or a new one.
+    pub(super) fn trace_id(&self) -> Option<&str> {
+        self.trace_id.as_ref().map(|t| match t {
             TraceId::Incoming(s) => *s,
             TraceId::New(h) => h.as_str(),
-        });
-        let started = trace_id.is_some();
-        [
-            (TRACE_ID, trace_id),
-            (SPAN_ID, self.span_id.as_ref().map(Hex::as_str)),
-            (PARENT_SPAN_ID, self.parent_span_id),
-            (TRACE_FLAGS, started.then_some(self.flags)),
-            (TRACESTATE_KEY, self.tracestate.as_deref()),
-        ]
-        .into_iter()
-        .filter_map(|(k, v)| Some((k, v?)))
+        })
+    }
+
+    /// `span_id`: this service's handling of the request.
+    pub(super) fn span_id(&self) -> Option<&str> {
+        self.span_id.as_ref().map(Hex::as_str)
+    }
+
+    /// `parent_span_id`: the caller's span, when one came in.
+    pub(super) fn parent_span_id(&self) -> Option<&str> {
+        self.parent_span_id
+    }
+
+    /// `trace_flags`, present with a trace id.
+    pub(super) fn flags(&self) -> Option<&str> {
+        self.trace_id.is_some().then_some(self.flags)
+    }
+
+    /// `tracestate`, when an acceptable one came in.
+    pub(super) fn tracestate(&self) -> Option<&str> {
+        self.tracestate.as_deref()
     }
 }
