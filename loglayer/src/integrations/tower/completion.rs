@@ -53,23 +53,23 @@ pub(super) fn latency_ms(start: Instant) -> f64 {
 }
 
 /// The response head is ready: error for 5xx, warn for 4xx, else info.
-pub(super) fn completed(logger: &LogLayer, message: &str, status: u16, latency_ms: f64) {
+pub(super) fn completed(logger: &LogLayer, message: &str, status: u16, start: Instant) {
     let level = match status {
         500.. => Level::Error,
         400..=499 => Level::Warn,
         _ => Level::Info,
     };
     log(logger, level, message, || Metadata {
-        latency_ms,
+        latency_ms: latency_ms(start),
         panic: None,
         status: Some(status),
     });
 }
 
 /// The inner service returned `Err`.
-pub(super) fn failed(logger: &LogLayer, latency_ms: f64) {
+pub(super) fn failed(logger: &LogLayer, start: Instant) {
     log(logger, Level::Error, "request failed", || Metadata {
-        latency_ms,
+        latency_ms: latency_ms(start),
         panic: None,
         status: None,
     });

@@ -98,7 +98,6 @@ where
             }
         };
         let p = this.state.take().expect("checked above");
-        let latency = completion::latency_ms(p.start);
         Poll::Ready(match result {
             Ok(response) => {
                 let (mut parts, body) = response.into_parts();
@@ -109,7 +108,7 @@ where
                     p.logger.release_buffered();
                 }
                 if let Some(message) = &p.config.completion {
-                    completion::completed(&p.logger, message, parts.status.as_u16(), latency);
+                    completion::completed(&p.logger, message, parts.status.as_u16(), p.start);
                 }
                 Ok(http::Response::from_parts(
                     parts,
@@ -119,7 +118,7 @@ where
             Err(e) => {
                 p.logger.release_buffered();
                 if p.config.completion.is_some() {
-                    completion::failed(&p.logger, latency);
+                    completion::failed(&p.logger, p.start);
                 }
                 Err(e)
             }

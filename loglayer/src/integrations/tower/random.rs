@@ -28,10 +28,10 @@ impl<const N: usize> Hex<N> {
     pub(super) fn new(words: &[u64]) -> Self {
         const DIGITS: &[u8; 16] = b"0123456789abcdef";
         let mut out = [b'0'; N];
-        for (i, d) in out.iter_mut().enumerate() {
-            let word = words[i / 16];
-            let shift = 60 - 4 * (i % 16);
-            *d = DIGITS[((word >> shift) & 0xf) as usize];
+        let bytes = words.iter().flat_map(|w| w.to_be_bytes());
+        for (pair, b) in out.chunks_exact_mut(2).zip(bytes) {
+            pair[0] = DIGITS[usize::from(b >> 4)];
+            pair[1] = DIGITS[usize::from(b & 0xf)];
         }
         Hex(out)
     }
@@ -41,6 +41,12 @@ impl<const N: usize> Hex<N> {
         self.0
     }
 
+    /// The digits (ASCII).
+    pub(super) fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    #[cfg(test)]
     pub(super) fn as_str(&self) -> &str {
         // Only ASCII hex digits are ever written.
         std::str::from_utf8(&self.0).unwrap_or_default()

@@ -106,12 +106,14 @@ where
             };
             // The context's keys in alphabetical order (the order a JSON
             // object map gave them before, kept so lines do not change).
-            let keys: [(&str, Option<&str>); 9] = [
-                (LOG_LEVEL_KEY, forced.map(|l| l.as_str())),
-                ("method", Some(req.method().as_str())),
+            // Values as bytes: each is ASCII (checked header values, hex
+            // ids, a method and a path), written without a UTF-8 check.
+            let keys: [(&str, Option<&[u8]>); 9] = [
+                (LOG_LEVEL_KEY, forced.map(|l| l.as_str().as_bytes())),
+                ("method", Some(req.method().as_str().as_bytes())),
                 (PARENT_SPAN_ID, trace.parent_span_id()),
-                ("path", Some(req.uri().path())),
-                ("request_id", Some(request_id.to_str().unwrap_or_default())),
+                ("path", Some(req.uri().path().as_bytes())),
+                ("request_id", Some(request_id.as_bytes())),
                 (SPAN_ID, trace.span_id()),
                 (TRACE_FLAGS, trace.flags()),
                 (TRACE_ID, trace.trace_id()),
@@ -125,7 +127,7 @@ where
                 // distinct keys above need no check for an earlier value.
                 let fresh = fields.is_empty();
                 for (k, v) in present() {
-                    let value = |buf: &mut Vec<u8>| encode::str(buf, v);
+                    let value = |buf: &mut Vec<u8>| encode::ascii(buf, v);
                     if fresh {
                         fields.push_new(k, value);
                     } else {

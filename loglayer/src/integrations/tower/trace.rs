@@ -55,30 +55,30 @@ pub(super) fn trace_keys(headers: &HeaderMap, start_new: bool) -> TraceKeys<'_> 
 
 impl TraceKeys<'_> {
     /// `trace_id`: the caller's or a new one.
-    pub(super) fn trace_id(&self) -> Option<&str> {
+    pub(super) fn trace_id(&self) -> Option<&[u8]> {
         self.trace_id.as_ref().map(|t| match t {
-            TraceId::Incoming(s) => *s,
-            TraceId::New(h) => h.as_str(),
+            TraceId::Incoming(s) => s.as_bytes(),
+            TraceId::New(h) => h.as_bytes(),
         })
     }
 
     /// `span_id`: this service's handling of the request.
-    pub(super) fn span_id(&self) -> Option<&str> {
-        self.span_id.as_ref().map(Hex::as_str)
+    pub(super) fn span_id(&self) -> Option<&[u8]> {
+        self.span_id.as_ref().map(Hex::as_bytes)
     }
 
     /// `parent_span_id`: the caller's span, when one came in.
-    pub(super) fn parent_span_id(&self) -> Option<&str> {
-        self.parent_span_id
+    pub(super) fn parent_span_id(&self) -> Option<&[u8]> {
+        self.parent_span_id.map(str::as_bytes)
     }
 
     /// `trace_flags`, present with a trace id.
-    pub(super) fn flags(&self) -> Option<&str> {
-        self.trace_id.is_some().then_some(self.flags)
+    pub(super) fn flags(&self) -> Option<&[u8]> {
+        self.trace_id.is_some().then_some(self.flags.as_bytes())
     }
 
     /// `tracestate`, when an acceptable one came in.
-    pub(super) fn tracestate(&self) -> Option<&str> {
-        self.tracestate.as_deref()
+    pub(super) fn tracestate(&self) -> Option<&[u8]> {
+        self.tracestate.as_deref().map(str::as_bytes)
     }
 }
