@@ -26,9 +26,9 @@
 //! The server (its runtime thread and the writer's thread) is pinned to CPU 0
 //! on a current-thread tokio runtime; the load client to CPU 1: a
 //! current-thread runtime driving `CONNS` keep-alive HTTP/1.1 connections
-//! (hyper's client), each with one request in flight (as `wrk` does), for one
-//! second of warm-up and then the measured seconds. Latencies are measured
-//! per request by the client.
+//! (a minimal client on raw sockets, as cheap as `wrk`), each with one
+//! request in flight (as `wrk` does), for one second of warm-up and then the
+//! measured seconds. Latencies are measured per request by the client.
 //!
 //! Allocations are counted by a counting global allocator on every thread
 //! but the client's, during the measured window, and divided by the requests
@@ -53,9 +53,6 @@ use std::time::{Duration, Instant};
 
 use axum::routing::get;
 use axum::Router;
-use http_body_util::{BodyExt, Empty};
-use hyper::body::Bytes;
-use hyper_util::rt::TokioIo;
 
 // ---------------------------------------------------------------------------
 // Counting allocator: every thread but the load client's.
@@ -329,26 +326,37 @@ fn run_load(addr: SocketAddr, conns: usize, warm_up: Duration, measure: Duration
     })
 }
 
+/// The request, as `wrk` sends it: a request line and a `Host` header.
+const REQUEST: &[u8] = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n";
+
 /// One keep-alive connection, one request in flight, until `end`; returns
 /// the latencies (µs) of the responses that started inside the window.
+///
+/// A minimal HTTP/1.1 client over a raw socket (like `wrk`: write the
+/// request, read until the head and `Content-Length` bytes of body are in):
+/// a full client such as hyper's costs about as much CPU per request as the
+/// server, so one client core could not keep one server core busy.
 async fn connection(addr: SocketAddr, start: Instant, end: Instant) -> Vec<u32> {
-    let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
     stream.set_nodelay(true).expect("nodelay");
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .expect("handshake");
-    tokio::spawn(conn);
     let mut latencies = Vec::with_capacity(1 << 16);
+    let mut buf = vec![0u8; 16 * 1024];
     loop {
-        let req = http::Request::get("/")
-            .header(http::header::HOST, "localhost")
-            .body(Empty::<Bytes>::new())
-            .expect("request");
         let t = Instant::now();
-        sender.ready().await.expect("ready");
-        let res = sender.send_request(req).await.expect("response");
-        assert!(res.status().is_success(), "status {}", res.status());
-        res.into_body().collect().await.expect("body");
+        stream.write_all(REQUEST).await.expect("write");
+        let mut filled = 0;
+        loop {
+            let n = stream.read(&mut buf[filled..]).await.expect("read");
+            assert!(n > 0, "the server closed the connection");
+            filled += n;
+            if let Some(len) = response_len(&buf[..filled]) {
+                assert_eq!(filled, len, "one response at a time");
+                break;
+            }
+            assert!(filled < buf.len(), "response too large");
+        }
+        assert!(buf.starts_with(b"HTTP/1.1 200"), "not a 200 response");
         let done = Instant::now();
         if done >= end {
             break;
@@ -358,6 +366,22 @@ async fn connection(addr: SocketAddr, start: Instant, end: Instant) -> Vec<u32> 
         }
     }
     latencies
+}
+
+/// The length of the complete response at the start of `buf` (head and
+/// `Content-Length` bytes of body), or `None` while incomplete.
+fn response_len(buf: &[u8]) -> Option<usize> {
+    let head = buf.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
+    let body = buf[..head]
+        .split(|&b| b == b'\n')
+        .find_map(|line| {
+            let line = std::str::from_utf8(line).ok()?;
+            let (name, value) = line.split_once(':')?;
+            name.eq_ignore_ascii_case("content-length")
+                .then(|| value.trim().parse::<usize>().ok())?
+        })
+        .unwrap_or(0);
+    (buf.len() >= head + body).then_some(head + body)
 }
 
 // ---------------------------------------------------------------------------
