@@ -48,7 +48,7 @@ use std::cell::Cell;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::routing::get;
@@ -78,9 +78,21 @@ thread_local! {
     static TRACING: Cell<bool> = const { Cell::new(false) };
 }
 
+/// Whether `SERVICE_ALLOC_TRACE` is set (one load per allocation otherwise).
+static TRACE_ON: AtomicBool = AtomicBool::new(false);
+
 fn note() {
     if !EXCLUDED.try_with(Cell::get).unwrap_or(false) {
         ALLOCS.fetch_add(1, Ordering::Relaxed);
+        if TRACE_ON.load(Ordering::Relaxed) {
+            trace_allocation();
+        }
+    }
+}
+
+#[cold]
+fn trace_allocation() {
+    {
         let handled = HANDLED.load(Ordering::Relaxed);
         if handled >= TRACE_FROM.load(Ordering::Relaxed)
             && handled < TRACE_TO.load(Ordering::Relaxed)
@@ -404,6 +416,7 @@ fn main() {
     {
         TRACE_FROM.store(1000, Ordering::Relaxed);
         TRACE_TO.store(1000 + n, Ordering::Relaxed);
+        TRACE_ON.store(true, Ordering::Relaxed);
     }
     let (mode, warn) = match mode_arg.as_str() {
         "bare" => (Mode::Bare, false),

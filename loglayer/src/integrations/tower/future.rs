@@ -101,9 +101,7 @@ where
         Poll::Ready(match result {
             Ok(response) => {
                 let (mut parts, body) = response.into_parts();
-                parts
-                    .headers
-                    .insert(p.config.header.clone(), p.request_id.clone());
+                parts.headers.insert(p.config.header.clone(), p.request_id);
                 if parts.status.is_server_error() {
                     p.logger.release_buffered();
                 }
