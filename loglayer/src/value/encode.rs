@@ -105,6 +105,7 @@ pub(crate) fn f32(out: &mut Vec<u8>, v: f32) {
 /// A string given as bytes that should be ASCII (ids, header values,
 /// checked before): written as they are when they are, which skips a UTF-8
 /// check; anything else is written lossily.
+#[cfg_attr(not(feature = "tower"), allow(dead_code))]
 pub(crate) fn ascii(out: &mut Vec<u8>, bytes: &[u8]) {
     if bytes.is_ascii() && u32::try_from(bytes.len()).is_ok() {
         out.push(STR);

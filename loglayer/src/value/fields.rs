@@ -268,6 +268,7 @@ impl Fields {
 
     /// Adds `key`, which the caller knows is not in the list yet (no scan
     /// for an earlier value).
+    #[cfg_attr(not(feature = "tower"), allow(dead_code))]
     pub(crate) fn push_new(&mut self, key: &str, write: impl FnOnce(&mut Vec<u8>)) {
         debug_assert!(!self.contains_key(key), "{key} is already in the list");
         self.append(key, write);

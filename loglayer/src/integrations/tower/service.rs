@@ -150,7 +150,7 @@ where
                     })
                 }
                 (None, Some(options)) => with_context(self.logger.fingers_crossed(options)),
-                (None, None) => self.logger.child_with_fields(room, &write),
+                (None, None) => self.logger.child_with_fields(room, write),
             }
         };
         if let (Requested::Refused(reason), Some(h)) = (requested, &self.config.level_header) {
