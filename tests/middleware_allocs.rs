@@ -196,7 +196,7 @@ fn base(level: Level) -> LogLayer {
 }
 
 /// The most allocations the middleware may add to a request at warn (nothing
-/// written), 9 as of issue 15 (38 before): the request's logger — one `Arc`
+/// written), 9 as of issue 15 (42 before it): the request's logger — one `Arc`
 /// each for the logger, its state and its context, and the context's three
 /// buffers (keys, values, the list) — and three for the request's extensions
 /// (the map, its table and the boxed logger; a request that already has
