@@ -11,7 +11,8 @@
 //! perf record -g target/release/examples/profile scope_enter 3000000 && perf report
 //! ```
 //!
-//! Scenarios: `json_event`, `json_event_thread`, `two_threads`, `ctx50`, `disabled`, `scope_enter`, `floor`.
+//! Scenarios: `json_event`, `json_event_thread`, `two_threads`, `ctx50`, `disabled`, `scope_enter`, `floor`,
+//! `middleware` and `middleware_bare` (a request through `RequestLoggerLayer` at warn, and without it).
 //! Prints the wall time per iteration (a sanity check only: use the benches
 //! for numbers).
 
@@ -114,6 +115,46 @@ fn main() {
                 block_on(with_logger(black_box(42)));
             }
         }),
+        "middleware" | "middleware_bare" => {
+            // The service bench's request through `RequestLoggerLayer` at
+            // warn (nothing written), driven by hand: no network, so a
+            // profile shows the middleware. `middleware_bare` is the same
+            // handler without it (the difference is the middleware's cost).
+            use loglayer::tower::RequestLoggerLayer;
+            use tower::{Layer, Service};
+            let base = LogLayer::builder()
+                .transport(JsonTransport::new(Discard))
+                .level(Level::Warn)
+                .build();
+            loglayer::set_default(base.clone());
+            let handler = tower::service_fn(|_req: http::Request<String>| async {
+                loglayer::info!(order_id = 42, step = "lookup", "looking up the order");
+                loglayer::info!(order_id = 42, rows = 3, "order found");
+                let mut res = http::Response::new(String::new());
+                res.headers_mut().insert(
+                    http::header::CONTENT_TYPE,
+                    http::HeaderValue::from_static("text/plain; charset=utf-8"),
+                );
+                Ok::<_, std::convert::Infallible>(res)
+            });
+            let request = || {
+                http::Request::get("/")
+                    .header("host", "localhost")
+                    .body(String::new())
+                    .expect("request")
+            };
+            if scenario == "middleware" {
+                let mut svc = RequestLoggerLayer::new(base).layer(handler);
+                for _ in 0..iters {
+                    black_box(block_on(svc.call(request())).expect("response"));
+                }
+            } else {
+                let mut svc = handler;
+                for _ in 0..iters {
+                    black_box(block_on(svc.call(request())).expect("response"));
+                }
+            }
+        }
         "floor" => {
             let mut floor = Floor::new(Discard);
             for _ in 0..iters {
@@ -121,7 +162,7 @@ fn main() {
             }
         }
         other => {
-            eprintln!("unknown scenario {other}: json_event, json_event_thread, two_threads, ctx50, disabled, scope_enter, floor");
+            eprintln!("unknown scenario {other}: json_event, json_event_thread, two_threads, ctx50, disabled, scope_enter, floor, middleware, middleware_bare");
             std::process::exit(2);
         }
     }

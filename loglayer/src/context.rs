@@ -20,7 +20,7 @@
 
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -33,12 +33,15 @@ use crate::value::{Fields, Fnv, SMALL};
 use crate::LogLayer;
 
 /// A context: fields plus what makes an entry cheap — the flattened JSON
-/// fragment rendered once, and a key index to detect metadata overrides.
+/// fragment rendered once (when the first entry writes it, so a logger that
+/// never writes a line, like a request's logger at warn, never renders it),
+/// and a key index to detect metadata overrides.
 #[derive(Default)]
 pub(crate) struct Context {
     pub(crate) fields: Fields,
-    /// `"k":v,"k2":v2` — the fields as they appear flattened in a line.
-    pub(crate) rendered: Vec<u8>,
+    /// `"k":v,"k2":v2` — the fields as they appear flattened in a line;
+    /// see [`rendered`](Context::rendered).
+    rendered: OnceLock<Vec<u8>>,
     index: HashMap<Box<str>, (), BuildHasherDefault<Fnv>>,
     /// Values computed for each entry (see [`crate::lazy`]), after `fields`;
     /// never a key of `fields`.
@@ -52,26 +55,18 @@ pub(crate) struct Context {
 impl Context {
     /// A context of plain fields (no lazy values).
     pub(crate) fn new(fields: Fields) -> Self {
-        // Each field renders as `"key":value,`; numbers and strings take
-        // about as many bytes as their encoding.
-        let mut rendered = Vec::with_capacity(fields.byte_len() + 4 * fields.len() + 16);
         let mut index = HashMap::default();
-        for (i, (k, v)) in fields.iter_encoded().enumerate() {
-            if i > 0 {
-                rendered.push(b',');
-            }
-            json::write_str(&mut rendered, k);
-            rendered.push(b':');
-            crate::value::write_json(&mut rendered, v);
-            if fields.len() > SMALL {
+        if fields.len() > SMALL {
+            for (k, _) in fields.iter_encoded() {
                 index.insert(k.into(), ());
             }
         }
-        let has_fixed_reserved = fields.iter().any(|(k, _)| is_fixed_key(k));
-        let bloom = fields.iter().fold(0, |m, (k, _)| m | bloom_bit(k));
+        // Keys only: `iter` would decode every value too.
+        let has_fixed_reserved = fields.keys().any(is_fixed_key);
+        let bloom = fields.keys().fold(0, |m, k| m | bloom_bit(k));
         Context {
             fields,
-            rendered,
+            rendered: OnceLock::new(),
             index,
             lazies: Vec::new(),
             has_fixed_reserved,
@@ -135,6 +130,26 @@ impl Context {
 
     pub(crate) fn is_empty(&self) -> bool {
         self.fields.is_empty()
+    }
+
+    /// The fields as they appear flattened in a line (`"k":v,"k2":v2`),
+    /// rendered by the first entry that asks and kept for the next ones.
+    pub(crate) fn rendered(&self) -> &[u8] {
+        self.rendered.get_or_init(|| {
+            let fields = &self.fields;
+            // Each field renders as `"key":value,`; numbers and strings take
+            // about as many bytes as their encoding.
+            let mut out = Vec::with_capacity(fields.byte_len() + 4 * fields.len() + 16);
+            for (i, (k, v)) in fields.iter_encoded().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                json::write_str(&mut out, k);
+                out.push(b':');
+                crate::value::write_json(&mut out, v);
+            }
+            out
+        })
     }
 
     pub(crate) fn contains(&self, key: &str) -> bool {

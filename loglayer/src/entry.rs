@@ -424,7 +424,7 @@ impl<'a> Entry<'a> {
         if self.simple(root) {
             if !self.context.is_empty() {
                 out.push(b',');
-                out.extend_from_slice(&self.context.rendered);
+                out.extend_from_slice(self.context.rendered());
             }
             for (k, v) in self.metadata.iter_encoded() {
                 out.push(b',');

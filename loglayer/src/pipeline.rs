@@ -22,7 +22,7 @@
 //!
 //! In steady state, without plugins or lazy values, an entry allocates
 //! nothing: the message and metadata are written into reused per-thread
-//! buffers and the context's JSON was rendered when it was set.
+//! buffers and the context's JSON is rendered once, by its first entry.
 
 use std::borrow::Cow;
 use std::cell::RefCell;

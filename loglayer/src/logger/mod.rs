@@ -351,6 +351,29 @@ impl LogLayer {
         frozen.into_child()
     }
 
+    /// A [`child`](LogLayer::child) with the context fields that `add`
+    /// writes (about `room`: fields, bytes), built in one step: one context,
+    /// rendered once (the request middleware's per-request logger). With
+    /// plugins, their `on_context_called` sees the fields, as through
+    /// [`with_context`](LogLayer::with_context).
+    #[cfg_attr(not(feature = "tower"), allow(dead_code))]
+    pub(crate) fn child_with_fields(
+        &self,
+        room: (usize, usize),
+        add: impl FnOnce(&mut Fields),
+    ) -> LogLayer {
+        let frozen = self.inner.freeze();
+        if frozen.has_plugins() {
+            let child = frozen.into_child();
+            let mut fields = Fields::new();
+            add(&mut fields);
+            child.add_context_fields(fields, Vec::new());
+            child
+        } else {
+            frozen.into_child_with_fields(room, add)
+        }
+    }
+
     /// Whether two handles are the same logger.
     ///
     /// ```

@@ -102,6 +102,20 @@ pub(crate) fn f32(out: &mut Vec<u8>, v: f32) {
     f64(out, wide);
 }
 
+/// A string given as bytes that should be ASCII (ids, header values,
+/// checked before): written as they are when they are, which skips a UTF-8
+/// check; anything else is written lossily.
+#[cfg_attr(not(feature = "tower"), allow(dead_code))]
+pub(crate) fn ascii(out: &mut Vec<u8>, bytes: &[u8]) {
+    if bytes.is_ascii() && u32::try_from(bytes.len()).is_ok() {
+        out.push(STR);
+        out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+        out.extend_from_slice(bytes);
+    } else {
+        str(out, &String::from_utf8_lossy(bytes));
+    }
+}
+
 pub(crate) fn str(out: &mut Vec<u8>, s: &str) {
     match u32::try_from(s.len()) {
         Ok(len) => {

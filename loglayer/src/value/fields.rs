@@ -293,6 +293,14 @@ impl Fields {
         self.append(key, write);
     }
 
+    /// Adds `key`, which the caller knows is not in the list yet (no scan
+    /// for an earlier value).
+    #[cfg_attr(not(feature = "tower"), allow(dead_code))]
+    pub(crate) fn push_new(&mut self, key: &str, write: impl FnOnce(&mut Vec<u8>)) {
+        debug_assert!(!self.contains_key(key), "{key} is already in the list");
+        self.append(key, write);
+    }
+
     /// Adds `key` known not to be in the list yet.
     fn append(&mut self, key: &str, write: impl FnOnce(&mut Vec<u8>)) {
         let ks = self.keys.len();

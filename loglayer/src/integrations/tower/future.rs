@@ -98,18 +98,15 @@ where
             }
         };
         let p = this.state.take().expect("checked above");
-        let latency = completion::latency_ms(p.start);
         Poll::Ready(match result {
             Ok(response) => {
                 let (mut parts, body) = response.into_parts();
-                parts
-                    .headers
-                    .insert(p.config.header.clone(), p.request_id.clone());
+                parts.headers.insert(p.config.header.clone(), p.request_id);
                 if parts.status.is_server_error() {
                     p.logger.release_buffered();
                 }
                 if let Some(message) = &p.config.completion {
-                    completion::completed(&p.logger, message, parts.status.as_u16(), latency);
+                    completion::completed(&p.logger, message, parts.status.as_u16(), p.start);
                 }
                 Ok(http::Response::from_parts(
                     parts,
@@ -119,7 +116,7 @@ where
             Err(e) => {
                 p.logger.release_buffered();
                 if p.config.completion.is_some() {
-                    completion::failed(&p.logger, latency);
+                    completion::failed(&p.logger, p.start);
                 }
                 Err(e)
             }

@@ -6,7 +6,12 @@ use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 
+use std::cell::RefCell;
+
+use bytes::{Bytes, BytesMut};
 use http::header::{HeaderMap, HeaderName, HeaderValue};
+
+use super::random::Hex;
 
 /// The default header for the request id.
 pub(super) const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -50,8 +55,33 @@ pub(super) fn generate_request_id() -> HeaderValue {
         (state.hash_one((0u8, salt)), state.hash_one((1u8, salt)))
     });
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let id = format!("{:016x}{:016x}", splitmix64(k0 ^ n), splitmix64(k1 ^ n));
-    HeaderValue::from_str(&id).expect("hex digits are a valid header value")
+    let id = Hex::<32>::new(&[splitmix64(k0 ^ n), splitmix64(k1 ^ n)]);
+    shared_value(&id.into_bytes())
+}
+
+/// `id` (a valid request id) as a header value without an allocation of its
+/// own: the bytes are copied into this thread's current block of ids (4 KiB,
+/// a new one when full), and the value shares that block, like the header
+/// values hyper slices out of its read buffer. Clones (for the request and
+/// the response) share it too. A block is freed when the last value in it
+/// is dropped, so a long-lived request keeps at most one block alive.
+pub(super) fn shared_value(id: &[u8]) -> HeaderValue {
+    const BLOCK: usize = 4096;
+    thread_local! {
+        static IDS: RefCell<BytesMut> = RefCell::new(BytesMut::new());
+    }
+    let bytes = IDS
+        .try_with(|ids| {
+            let mut ids = ids.borrow_mut();
+            if ids.capacity() < id.len() {
+                *ids = BytesMut::with_capacity(BLOCK.max(id.len()));
+            }
+            ids.extend_from_slice(id);
+            ids.split().freeze()
+        })
+        // During thread teardown: a copy of its own.
+        .unwrap_or_else(|_| Bytes::copy_from_slice(id));
+    HeaderValue::from_maybe_shared(bytes).expect("a valid request id is a valid header value")
 }
 
 /// The SplitMix64 finalizer: a bijection on `u64` that scrambles well.
@@ -78,6 +108,14 @@ mod tests {
         let a = generate_request_id();
         let b = generate_request_id();
         assert_ne!(a, b);
+        // Values share a block but not their bytes.
+        let c = shared_value(b"req-1");
+        let d = shared_value(b"req-2");
+        assert_eq!((c.as_bytes(), d.as_bytes()), (&b"req-1"[..], &b"req-2"[..]));
+        let long = [b'x'; 128];
+        for _ in 0..100 {
+            assert_eq!(shared_value(&long).as_bytes(), &long[..]);
+        }
         assert_eq!(a.len(), 32);
         assert!(valid_request_id(a.as_bytes()));
     }
