@@ -10,7 +10,7 @@
 //! tags its entries with that group (see `logger/groups.rs`), so everything
 //! logged under the function, at any depth, is routed by it.
 
-use crate::logger::Frozen;
+use crate::logger::{Config, Frozen};
 use crate::pipeline::FieldValue;
 use crate::value::{encode, Fields, Map};
 use crate::LogLayer;
@@ -128,26 +128,15 @@ impl ScopeLogger {
         }
     }
 
-    /// Levels this logger takes / refuses for every target (see
-    /// `verdict.rs`); a deferred logger knows neither.
-    pub(crate) fn verdict(&self) -> (u8, u8) {
-        match self {
-            ScopeLogger::Ready(l) => l.inner.verdict(),
-            ScopeLogger::Pending(p) => p.parent.verdict(),
-            ScopeLogger::Deferred(..) => (0, 0),
-        }
-    }
-
-    /// Whether `level` from `target` would be sent: a pending child has its
-    /// parent's levels as they were at entry, so it need not be built to answer.
+    /// What decides this logger's levels (config and level mask); a
+    /// pending child has its parent's as they were at entry. `None` for a
+    /// deferred logger, which has no parent yet.
     #[inline]
-    pub(crate) fn is_enabled_for(&self, level: crate::Level, target: &str) -> bool {
+    pub(crate) fn levels(&self) -> Option<(&Config, u8)> {
         match self {
-            ScopeLogger::Ready(l) => l.inner.is_enabled_for(level, target),
-            ScopeLogger::Pending(p) => p.parent.is_enabled_for(level, target),
-            // Never current (resolved on entry); answer as the logger would
-            // after building, which asks its parent.
-            ScopeLogger::Deferred(..) => true,
+            ScopeLogger::Ready(l) => Some(l.inner.levels()),
+            ScopeLogger::Pending(p) => Some(p.parent.levels()),
+            ScopeLogger::Deferred(..) => None,
         }
     }
 

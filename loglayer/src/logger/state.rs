@@ -24,7 +24,6 @@ use crate::error::{ErrorInfo, ErrorSerializer};
 use crate::plugin::Plugin;
 use crate::transport::Transport;
 use crate::value::Fields;
-use crate::Level;
 
 /// The logger behind a [`LogLayer`] handle (and behind the default logger).
 pub(crate) struct Inner {
@@ -121,17 +120,11 @@ pub(crate) struct Frozen {
 }
 
 impl Frozen {
-    /// Whether `level` passes for an entry from `target`, by the levels the
-    /// logger had when frozen.
-    #[inline]
-    pub(crate) fn is_enabled_for(&self, level: Level, target: &str) -> bool {
-        self.state.config.allows(self.levels, level, Some(target))
-    }
-
-    /// Levels passing / failing for every target, by the levels the logger
+    /// What decides the levels: the config and the level mask the logger
     /// had when frozen.
-    pub(crate) fn verdict(&self) -> (u8, u8) {
-        self.state.config.verdict(self.levels)
+    #[inline]
+    pub(crate) fn levels(&self) -> (&Config, u8) {
+        (&self.state.config, self.levels)
     }
 
     /// Whether a plugin would see context added to the child.
