@@ -12,7 +12,8 @@
 //! ```
 //!
 //! Scenarios: `json_event`, `json_event_thread`, `two_threads`, `ctx50`,
-//! `scope_enter`, `scope_enter_4polls`, `floor`, and the disabled `debug!`
+//! `scope_enter`, `scope_enter_4polls` (and `scope_enter_bare`,
+//! `scope_enter_bare_4polls`: the same async fns without the attribute), `floor`, and the disabled `debug!`
 //! in every setting of issue 15: `disabled_<setting>`, where `<setting>` is
 //! `scope` (a scope's logger at info), `default_set` (no scope, `set_default`
 //! of a logger at info), `default_env` (no scope, `set_default(from_env())`),
@@ -46,6 +47,15 @@ fn logger(n: usize) -> LogLayer {
 #[loglayer::with_logger(context(request_id = id))]
 async fn with_logger(id: u64) {
     black_box(id);
+}
+
+async fn bare(id: u64) {
+    black_box(id);
+}
+
+async fn bare_yield(id: u64) {
+    black_box(id);
+    YieldN(3).await;
 }
 
 #[loglayer::with_logger(context(request_id = id))]
@@ -183,6 +193,17 @@ fn main() {
                 block_on(with_logger_yield(black_box(42)));
             }
         }),
+        // What scope_enter adds to: the same async fns without the attribute.
+        "scope_enter_bare" => {
+            for _ in 0..iters {
+                block_on(bare(black_box(42)));
+            }
+        }
+        "scope_enter_bare_4polls" => {
+            for _ in 0..iters {
+                block_on(bare_yield(black_box(42)));
+            }
+        }
         "floor_disabled" => {
             static FLOOR_LEVEL: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(30);
             for _ in 0..iters {

@@ -46,6 +46,10 @@ enum Entered {
 
 /// Makes `slot`'s logger current (`None`: no scope); `slot` then holds what
 /// it replaced. A deferred logger takes the logger current now as its parent.
+///
+/// Every poll of a scoped future runs this and [`leave`]: the usual path (a
+/// swap with `CURRENT`) is inlined, the overlay is out of line.
+#[inline]
 fn enter(slot: &mut Option<ScopeLogger>) -> Entered {
     super::verdict::forget();
     if let Some(s) = slot {
@@ -61,8 +65,16 @@ fn enter(slot: &mut Option<ScopeLogger>) -> Entered {
         })
         .unwrap_or(false);
     if swapped {
-        return Entered::Slot;
+        Entered::Slot
+    } else {
+        enter_overlay(slot)
     }
+}
+
+/// [`enter`] while a log call on this thread holds the slot.
+#[cold]
+#[inline(never)]
+fn enter_overlay(slot: &mut Option<ScopeLogger>) -> Entered {
     // A log call on this thread holds the slot: stack this scope on the
     // overlay. Readers borrow the overlay's top only briefly, so it holds
     // built loggers; a plugin that runs while the child is completed
@@ -95,6 +107,7 @@ fn enter(slot: &mut Option<ScopeLogger>) -> Entered {
 
 /// Undoes [`enter`]: puts the previous logger back and `slot` gets its own
 /// (as it is now: built, or replaced by [`replace_current`](crate::replace_current)).
+#[inline]
 fn leave(slot: &mut Option<ScopeLogger>, how: Entered) {
     super::verdict::forget();
     match how {
@@ -105,22 +118,27 @@ fn leave(slot: &mut Option<ScopeLogger>, how: Entered) {
                 }
             });
         }
-        Entered::Overlay => {
-            let _ = OVERLAY.try_with(|o| {
-                if let Ok(mut o) = o.try_borrow_mut() {
-                    if let Some(top) = o.pop() {
-                        *slot = top.map(ScopeLogger::Ready);
-                    }
-                    if o.is_empty() {
-                        // Give the buffer back: a thread-local without a
-                        // destructor would otherwise keep it past thread exit.
-                        **o = Vec::new();
-                    }
-                }
-            });
-        }
+        Entered::Overlay => leave_overlay(slot),
         Entered::No => {}
     }
+}
+
+/// [`leave`] of a scope entered on the overlay.
+#[cold]
+#[inline(never)]
+fn leave_overlay(slot: &mut Option<ScopeLogger>) {
+    let _ = OVERLAY.try_with(|o| {
+        if let Ok(mut o) = o.try_borrow_mut() {
+            if let Some(top) = o.pop() {
+                *slot = top.map(ScopeLogger::Ready);
+            }
+            if o.is_empty() {
+                // Give the buffer back: a thread-local without a
+                // destructor would otherwise keep it past thread exit.
+                **o = Vec::new();
+            }
+        }
+    });
 }
 
 /// Puts a logger in the thread's slot until dropped, then restores the
@@ -132,6 +150,7 @@ pub(super) struct SlotGuard<'a> {
 }
 
 impl<'a> SlotGuard<'a> {
+    #[inline]
     pub(super) fn enter(slot: &'a mut Option<ScopeLogger>) -> Self {
         let how = enter(slot);
         SlotGuard { slot, how }
@@ -139,6 +158,7 @@ impl<'a> SlotGuard<'a> {
 }
 
 impl Drop for SlotGuard<'_> {
+    #[inline]
     fn drop(&mut self) {
         leave(self.slot, self.how);
     }
