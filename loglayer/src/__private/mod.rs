@@ -147,7 +147,7 @@ pub fn deferred(fields: &[(&'static str, &dyn FieldValue)]) -> ScopeLogger {
 
 /// `#[with_logger(logger = expr)]`: that logger as it is.
 pub fn ready(logger: LogLayer) -> ScopeLogger {
-    ScopeLogger::Ready(logger)
+    ScopeLogger::ready(logger)
 }
 
 /// `#[with_logger(group = "name")]`: the scope's logger, as a child that also

@@ -80,6 +80,9 @@ pub(crate) fn scoped<F>(logger: ScopeLogger, fut: F) -> Scoped<F> {
 /// The current logger (the innermost scope's, built first if pending, else
 /// the default logger) as it is now, for a child.
 pub(crate) fn freeze_current() -> Frozen {
+    if let Some(frozen) = slot::freeze_ready() {
+        return frozen;
+    }
     with_current(|l| match l {
         Some(l) => l.inner.freeze(),
         None => default_handle().load().freeze(),

@@ -10,7 +10,7 @@
 //! tags its entries with that group (see `logger/groups.rs`), so everything
 //! logged under the function, at any depth, is routed by it.
 
-use crate::logger::{Config, Frozen};
+use crate::logger::{Config, FreezeCache, Frozen};
 use crate::pipeline::FieldValue;
 use crate::value::{encode, Fields, Map};
 use crate::LogLayer;
@@ -18,8 +18,9 @@ use crate::LogLayer;
 /// See the module docs. Not public API.
 #[doc(hidden)]
 pub enum ScopeLogger {
-    /// A logger, current as it is.
-    Ready(LogLayer),
+    /// A logger, current as it is; with what a child of it frozen here
+    /// last took (see [`FreezeCache`]).
+    Ready(LogLayer, FreezeCache),
     /// A child of a frozen parent with extra context fields, not built yet.
     Pending(PendingChild),
     /// A child of whatever logger is current when the scope is first entered
@@ -38,6 +39,20 @@ pub struct PendingChild {
 }
 
 impl ScopeLogger {
+    /// `logger`, current as it is.
+    pub(crate) fn ready(logger: LogLayer) -> Self {
+        ScopeLogger::Ready(logger, FreezeCache::default())
+    }
+
+    /// A child taken here now: a ready logger freezes through its cache.
+    #[inline]
+    pub(crate) fn freeze_ready(&mut self) -> Option<Frozen> {
+        match self {
+            ScopeLogger::Ready(l, cache) => Some(cache.freeze(&l.inner)),
+            _ => None,
+        }
+    }
+
     /// A pending child of `parent` as it is now, with `fields` (rendered now).
     pub(crate) fn pending(parent: Frozen, fields: &[(&str, &dyn FieldValue)]) -> Self {
         ScopeLogger::Pending(PendingChild {
@@ -66,7 +81,7 @@ impl ScopeLogger {
     /// pending child of itself, so nothing is built until something logs.
     pub(crate) fn in_group(self, group: &'static str) -> Self {
         match self {
-            ScopeLogger::Ready(logger) => ScopeLogger::Pending(PendingChild {
+            ScopeLogger::Ready(logger, _) => ScopeLogger::Pending(PendingChild {
                 parent: logger.inner.freeze(),
                 fields: PackedFields::empty(),
                 group: Some(group),
@@ -86,7 +101,7 @@ impl ScopeLogger {
     /// Runs no user code itself.
     pub(crate) fn start_build(self) -> (LogLayer, Option<PackedFields>) {
         let pending = match self {
-            ScopeLogger::Ready(l) => return (l, None),
+            ScopeLogger::Ready(l, _) => return (l, None),
             ScopeLogger::Pending(p) => p,
             ScopeLogger::Deferred(fields, group) => PendingChild {
                 parent: super::freeze_current(),
@@ -143,19 +158,19 @@ impl ScopeLogger {
     #[inline]
     pub(crate) fn levels(&self) -> Option<(&Config, u8)> {
         match self {
-            ScopeLogger::Ready(l) => Some(l.inner.levels()),
+            ScopeLogger::Ready(l, _) => Some(l.inner.levels()),
             ScopeLogger::Pending(p) => Some(p.parent.levels()),
             ScopeLogger::Deferred(..) => None,
         }
     }
 
     pub(crate) fn is_ready(&self) -> bool {
-        matches!(self, ScopeLogger::Ready(_))
+        matches!(self, ScopeLogger::Ready(..))
     }
 
     pub(crate) fn as_ready(&self) -> Option<&LogLayer> {
         match self {
-            ScopeLogger::Ready(l) => Some(l),
+            ScopeLogger::Ready(l, _) => Some(l),
             _ => None,
         }
     }
@@ -164,7 +179,7 @@ impl ScopeLogger {
 impl std::fmt::Debug for ScopeLogger {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ScopeLogger::Ready(l) => f.debug_tuple("Ready").field(l).finish(),
+            ScopeLogger::Ready(l, _) => f.debug_tuple("Ready").field(l).finish(),
             ScopeLogger::Pending(_) => f.write_str("Pending"),
             ScopeLogger::Deferred(..) => f.write_str("Deferred"),
         }

@@ -96,7 +96,7 @@ fn enter_overlay(slot: &mut Option<ScopeLogger>) -> Entered {
         })
         .unwrap_or(false);
     if !pushed {
-        *slot = logger.map(ScopeLogger::Ready);
+        *slot = logger.map(ScopeLogger::ready);
         return Entered::No;
     }
     if let (Some(rest), Some(logger)) = (rest, &logger) {
@@ -130,7 +130,7 @@ fn leave_overlay(slot: &mut Option<ScopeLogger>) {
     let _ = OVERLAY.try_with(|o| {
         if let Ok(mut o) = o.try_borrow_mut() {
             if let Some(top) = o.pop() {
-                *slot = top.map(ScopeLogger::Ready);
+                *slot = top.map(ScopeLogger::ready);
             }
             if o.is_empty() {
                 // Give the buffer back: a thread-local without a
@@ -216,9 +216,30 @@ pub(crate) fn with_current<R>(f: impl FnOnce(Option<&LogLayer>) -> R) -> R {
 /// Calls `f` with the innermost scope's slot as it is (pending or not).
 pub(crate) fn with_slot<R>(f: impl FnOnce(Option<&ScopeLogger>) -> R) -> R {
     if let Some(top) = overlay_top() {
-        return f(top.map(ScopeLogger::Ready).as_ref());
+        return f(top.map(ScopeLogger::ready).as_ref());
     }
     in_current(false, f)
+}
+
+/// The innermost scope's logger frozen (see `freeze_current`), if it is a
+/// ready logger in `CURRENT` and no log call on this thread holds the slot:
+/// then it freezes through the slot's cache. `None`: ask [`with_current`].
+#[inline]
+pub(crate) fn freeze_ready() -> Option<crate::logger::Frozen> {
+    let overlay_empty = OVERLAY
+        .try_with(|o| o.try_borrow().is_ok_and(|o| o.is_empty()))
+        .unwrap_or(false);
+    if !overlay_empty {
+        return None;
+    }
+    CURRENT
+        .try_with(|c| {
+            c.try_borrow_mut()
+                .ok()
+                .and_then(|mut cur| cur.as_mut().and_then(ScopeLogger::freeze_ready))
+        })
+        .ok()
+        .flatten()
 }
 
 /// The top of the overlay (a clone: that path is rare), if a scope was
@@ -267,7 +288,7 @@ fn build_in_place(c: &RefCell<ManuallyDrop<Option<ScopeLogger>>>) {
         return;
     };
     let (logger, rest) = pending.start_build();
-    **cur = Some(ScopeLogger::Ready(logger.clone()));
+    **cur = Some(ScopeLogger::ready(logger.clone()));
     drop(cur);
     if let Some(rest) = rest {
         rest.add_to(&logger);
@@ -340,7 +361,7 @@ pub fn replace_current(logger: LogLayer) -> Result<(), NoScopeError> {
         None => {
             let old = CURRENT
                 .try_with(|c| match c.try_borrow_mut() {
-                    Ok(mut cur) if cur.is_some() => Ok(cur.replace(ScopeLogger::Ready(logger))),
+                    Ok(mut cur) if cur.is_some() => Ok(cur.replace(ScopeLogger::ready(logger))),
                     _ => Err(NoScopeError(())),
                 })
                 .unwrap_or(Err(NoScopeError(())))?;

@@ -46,7 +46,7 @@ pub(crate) use self::levels::{
     NO_TARGET_SET, UNSETTLED,
 };
 pub use self::log_builder::{LogBuilder, OnlyOptions, RawEntry};
-pub(crate) use self::state::{AttachedPlugin, Config, Frozen, Inner, State};
+pub(crate) use self::state::{AttachedPlugin, Config, FreezeCache, Frozen, Inner, State};
 use crate::context::Context;
 use crate::error::{AsError, ErrorInfo};
 use crate::pipeline::{Meta, Msg, Record};
