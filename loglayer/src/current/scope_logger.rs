@@ -2,9 +2,11 @@
 //! built only when something needs it.
 //!
 //! `#[with_logger]` scopes start [`Pending`](ScopeLogger::Pending): entering
-//! one freezes the parent (two `Arc` clones) and renders the context values
-//! into a small inline buffer, so a function that never logs never builds its
-//! child and allocates nothing. The parent is frozen **at entry**: context or
+//! one freezes the parent (one `Arc` clone of its state; a ready parent in
+//! the thread's slot takes it from the [`FreezeCache`] beside it) and renders
+//! the context values into a small inline buffer (30 bytes, see
+//! `PACKED_INLINE`), so a function that never logs never builds its child
+//! and, when its context fits, allocates nothing. The parent is frozen **at entry**: context or
 //! levels the parent gains later do not reach the child, exactly as with
 //! [`LogLayer::child`]. A `#[with_logger(group = "..")]` scope's child also
 //! tags its entries with that group (see `logger/groups.rs`), so everything
