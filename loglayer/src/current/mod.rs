@@ -115,8 +115,12 @@ pub(crate) fn current_if_enabled(level: Level, target: &str) -> Option<std::sync
 #[inline]
 pub(crate) fn enabled(level: Level, target: &str, callsite: &Callsite) -> bool {
     let hint = crate::logger::hint();
-    if hint & (u64::from(level.bit()) | UNSETTLED) == 0 {
+    let bit = u64::from(level.bit());
+    if hint & (bit | UNSETTLED) == 0 {
         return false;
+    }
+    if hint & bit == 0 {
+        return default_not_built(level, target, callsite);
     }
     match verdict::cached(hint, level, callsite) {
         Some(answer) => answer,
@@ -124,14 +128,23 @@ pub(crate) fn enabled(level: Level, target: &str, callsite: &Callsite) -> bool {
     }
 }
 
+/// The hint stops `level`, but the default logger is not built yet, so its
+/// levels (`LOGLAYER_LEVEL`) are not in the hint: builds it, then asks the
+/// hint again. Runs once: building the default logger settles the hint.
+#[cold]
+#[inline(never)]
+fn default_not_built(level: Level, target: &str, callsite: &Callsite) -> bool {
+    default_handle();
+    if crate::logger::hint() & u64::from(level.bit()) == 0 {
+        return false;
+    }
+    enabled_asking(level, target, callsite)
+}
+
 /// [`enabled`] without a cached answer: asks the current logger, caches its
 /// verdict for this thread and its levels for `target` at `callsite`.
 #[inline(never)]
 fn enabled_asking(level: Level, target: &str, callsite: &Callsite) -> bool {
-    if crate::logger::hint() & UNSETTLED != 0 {
-        // Builds the default logger, whose levels then join the hint.
-        default_handle();
-    }
     let generation = generation_of(crate::logger::hint());
     let known = verdict::is_current(generation);
     let ask = |levels: Option<(&Config, u8)>| match levels {

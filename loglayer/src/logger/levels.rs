@@ -29,8 +29,9 @@ pub(crate) const MUTE_METADATA: u8 = 2;
 ///   enabled. It only grows: a call whose level no logger enables stops at
 ///   this one load.
 /// - bit 7, [`UNSETTLED`]: the default logger is not built yet, so its levels
-///   (from `LOGLAYER_LEVEL`) are not in the hint; calls go on to the cache,
-///   whose first miss builds it.
+///   (from `LOGLAYER_LEVEL`) are not in the hint: the first call the hint
+///   would stop builds it (as the first call outside every scope does) and
+///   asks the hint again.
 /// - bits 32–63, the **generation** of everyone's levels: bumped by every
 ///   change of any logger's levels (see [`levels_changed`]); the per-thread
 ///   cache of `current/verdict.rs` is valid while it is unchanged.
