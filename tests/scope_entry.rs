@@ -63,6 +63,31 @@ impl Future for YieldOnce {
     }
 }
 
+/// Children taken one after another under one scope (the scope's slot keeps
+/// the state it froze last, and takes it again while the parent still holds
+/// it): each is the parent as it was at its own entry.
+#[test]
+fn children_taken_in_turn_under_one_scope_each_see_the_parent_at_their_entry() {
+    let (capture, parent) = capture_logger();
+    loglayer::sync_scope(parent.clone(), || {
+        for i in 0..3 {
+            parent.with_context(json!({ "i": i }));
+            changes_the_parent_then_logs(&parent);
+            parent.set_level(Level::Info);
+            parent.clear_context_keys(&["late"]);
+        }
+        parent.with_context(json!({ "i": "last" }));
+        futures::executor::block_on(yields_then_logs());
+    });
+    let entries = capture.entries();
+    let seen: Vec<_> = entries.iter().map(|e| e["i"].clone()).collect();
+    assert_eq!(seen, [json!(0), json!(1), json!(2), json!("last")]);
+    assert!(
+        entries.iter().all(|e| e.get("late").is_none()),
+        "{entries:?}"
+    );
+}
+
 #[with_logger(context(job = "sync"))]
 async fn yields_then_logs() {
     YieldOnce(false).await;

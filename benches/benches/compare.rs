@@ -281,16 +281,20 @@ fn disabled(c: &mut Criterion) {
             })
         });
     });
-    // Outside any scope: the default logger (level info from the environment).
-    g.bench_function("loglayer_default_logger", |b| {
-        b.iter(|| {
-            loglayer::debug!(
-                attempt = black_box(ATTEMPT),
-                status = black_box(STATUS),
-                "order shipped"
-            )
-        })
+    // Outside any scope: the default logger as first built, from the
+    // environment (level info), then one set with `set_default` and a
+    // builder level.
+    g.bench_function("loglayer_default_from_env", |b| {
+        b.iter(loglayer_disabled_event)
     });
+    loglayer::set_default(loglayer_logger(Discard, 3));
+    g.bench_function("loglayer_default_set", |b| b.iter(loglayer_disabled_event));
+    // Per-target directives that enable debug nowhere (`compare::db=warn`),
+    // so the hint still holds.
+    loglayer::sync_scope(
+        loglayer_directed(Discard, 3, "info,compare::db=warn"),
+        || g.bench_function("loglayer_directives", |b| b.iter(loglayer_disabled_event)),
+    );
     let d = tracing_json(std::io::sink, false);
     in_tracing_context(&d, 3, || {
         g.bench_function("tracing_json", |b| {
@@ -317,7 +321,33 @@ fn disabled(c: &mut Criterion) {
             b.iter(loglayer_disabled_event)
         })
     });
+    floor_disabled(&mut g);
     g.finish();
+}
+
+/// The floor of a disabled call: a level in a static, compared before
+/// anything is built.
+fn floor_disabled(g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>) {
+    static FLOOR_LEVEL: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(30);
+    g.bench_function("floor", |b| {
+        b.iter(|| {
+            if FLOOR_LEVEL.load(std::sync::atomic::Ordering::Relaxed) <= 20 {
+                black_box((ATTEMPT, STATUS));
+            }
+        })
+    });
+}
+
+/// [`loglayer_logger`], its levels from the directives `spec`.
+fn loglayer_directed<W: Write + Send + 'static>(w: W, n: usize, spec: &str) -> LogLayer {
+    let directives: loglayer::Directives = spec.parse().expect("valid directives");
+    with_keys(
+        LogLayer::builder()
+            .transport(JsonTransport::new(w))
+            .directives(directives)
+            .build(),
+        n,
+    )
 }
 
 /// [`loglayer_logger`], its levels from `control` instead of a fixed level.
@@ -366,18 +396,28 @@ fn disabled_past_hint(c: &mut Criterion) {
         })
     });
     // Per-target directives: this module at info, another one at debug.
-    let directives: loglayer::Directives = "info,compare::db=debug".parse().expect("valid");
-    let log = LogLayer::builder()
-        .transport(JsonTransport::new(Discard))
-        .directives(directives)
-        .build();
-    loglayer::sync_scope(log, || {
-        g.bench_function("loglayer_directives", |b| b.iter(loglayer_disabled_event))
+    loglayer::sync_scope(
+        loglayer_directed(Discard, 3, "info,compare::db=debug"),
+        || g.bench_function("loglayer_directives", |b| b.iter(loglayer_disabled_event)),
+    );
+    // The same directives from a `LevelControl`.
+    let control = LevelControl::new(
+        "info,compare::db=debug"
+            .parse::<loglayer::Directives>()
+            .expect("valid directives"),
+    );
+    loglayer::sync_scope(loglayer_controlled(Discard, 3, &control), || {
+        g.bench_function("loglayer_level_control_targets", |b| {
+            b.iter(loglayer_disabled_event)
+        })
     });
     // Outside any scope: the default logger, set with `set_default` and a
-    // builder level (library code running outside any request).
+    // builder level (library code running outside any request), then from
+    // the environment.
     loglayer::set_default(loglayer_logger(Discard, 3));
-    g.bench_function("loglayer_default_logger", |b| {
+    g.bench_function("loglayer_default_set", |b| b.iter(loglayer_disabled_event));
+    loglayer::set_default(loglayer::from_env());
+    g.bench_function("loglayer_default_from_env", |b| {
         b.iter(loglayer_disabled_event)
     });
     // tracing, with another dispatcher enabling debug (callsite interest is
@@ -401,15 +441,7 @@ fn disabled_past_hint(c: &mut Criterion) {
             })
         });
     });
-    // The floor: a level in a static, compared before anything is built.
-    static FLOOR_LEVEL: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(30);
-    g.bench_function("floor", |b| {
-        b.iter(|| {
-            if FLOOR_LEVEL.load(std::sync::atomic::Ordering::Relaxed) <= 20 {
-                black_box((ATTEMPT, STATUS));
-            }
-        })
-    });
+    floor_disabled(&mut g);
     g.finish();
 }
 
@@ -748,7 +780,15 @@ fn handle_clone(c: &mut Criterion) {
                 parallel(iters, threads, |n, bar| {
                     loglayer::sync_scope(log.clone(), || {
                         timed(n, bar, || {
-                            black_box(loglayer::__private::enabled(loglayer::Level::Info, "bench"));
+                            {
+                                static CALLSITE: loglayer::__private::Callsite =
+                                    loglayer::__private::Callsite::new();
+                                black_box(loglayer::__private::enabled(
+                                    loglayer::Level::Info,
+                                    "bench",
+                                    &CALLSITE,
+                                ))
+                            };
                         })
                     })
                 })

@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::Level;
 
@@ -131,6 +132,47 @@ impl Directives {
 
 /// `my_crate::db` matches `my_crate::db` and `my_crate::db::pool`, not
 /// `my_crate::dbx`.
+/// Directives as a logger (or a [`LevelControl`](crate::LevelControl)) holds
+/// them, never changed again, under an id no other set of this process
+/// gets: a macro call site remembers the levels its target enables under one
+/// id (`current/verdict.rs`), so a call under the same set does not look
+/// its target up again.
+#[derive(Debug)]
+pub(crate) struct TargetSet {
+    id: u64,
+    directives: Directives,
+}
+
+impl TargetSet {
+    pub(crate) fn new(directives: Directives) -> Self {
+        // Starts at 1: 0 is a call site's "nothing remembered".
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        TargetSet {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            directives,
+        }
+    }
+
+    pub(crate) fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// The levels enabled for `target`, a bit per level (`Level::bit`).
+    pub(crate) fn levels_for(&self, target: &str) -> u8 {
+        self.directives
+            .level_for(Some(target))
+            .map_or(0, Level::mask_from)
+    }
+}
+
+impl std::ops::Deref for TargetSet {
+    type Target = Directives;
+
+    fn deref(&self) -> &Directives {
+        &self.directives
+    }
+}
+
 fn matches_prefix(target: &str, prefix: &str) -> bool {
     match target.strip_prefix(prefix) {
         Some(rest) => rest.is_empty() || rest.starts_with("::") || prefix.is_empty(),

@@ -168,8 +168,9 @@ macro_rules! fatal {
 macro_rules! __log {
     ($level:expr; $($t:tt)*) => {{
         let __loglayer_level: $crate::Level = $level;
+        static __LOGLAYER_CALLSITE: $crate::__private::Callsite = $crate::__private::Callsite::new();
         if $crate::__private::statically_enabled(__loglayer_level)
-            && $crate::__private::enabled(__loglayer_level, ::core::module_path!())
+            && $crate::__private::enabled(__loglayer_level, ::core::module_path!(), &__LOGLAYER_CALLSITE)
         {
             $crate::__log_fields!((__loglayer_level) [] [] $($t)*);
         }

@@ -9,7 +9,7 @@ use serde::Serialize;
 mod report;
 
 pub use self::report::{ErrWrap, ReportAsDisplay, ReportAsError};
-pub use crate::current::{ScopeLogger, SyncGuard};
+pub use crate::current::{Callsite, ScopeLogger, SyncGuard};
 pub use crate::level::statically_enabled;
 pub use crate::pipeline::FieldValue;
 use crate::pipeline::{Meta, Msg, Record};
@@ -17,11 +17,11 @@ use crate::value::encode;
 use crate::{Level, LogLayer};
 
 /// Whether a macro call at `level` from `target` goes anywhere. The macros
-/// call this before evaluating any argument.
+/// call this before evaluating any argument, with their call site's
+/// `static` cache.
 #[inline]
-pub fn enabled(level: Level, target: &'static str) -> bool {
-    (crate::logger::any_logger_enables(level) || crate::current::default_ready_enables(level))
-        && crate::current::enabled(level, target)
+pub fn enabled(level: Level, target: &'static str, callsite: &'static Callsite) -> bool {
+    crate::current::enabled(level, target, callsite)
 }
 
 /// Sends one macro call through the current logger. Non-generic: one copy in
@@ -147,7 +147,7 @@ pub fn deferred(fields: &[(&'static str, &dyn FieldValue)]) -> ScopeLogger {
 
 /// `#[with_logger(logger = expr)]`: that logger as it is.
 pub fn ready(logger: LogLayer) -> ScopeLogger {
-    ScopeLogger::Ready(logger)
+    ScopeLogger::ready(logger)
 }
 
 /// `#[with_logger(group = "name")]`: the scope's logger, as a child that also

@@ -6,12 +6,17 @@ use arc_swap::ArcSwap;
 
 use crate::logger::Inner;
 use crate::transport::{ConsoleTransport, JsonTransport};
-use crate::{Level, LogLayer};
+use crate::LogLayer;
 
 static DEFAULT: OnceLock<ArcSwap<Inner>> = OnceLock::new();
 
 pub(crate) fn default_handle() -> &'static ArcSwap<Inner> {
-    DEFAULT.get_or_init(|| ArcSwap::new(from_env().inner))
+    DEFAULT.get_or_init(|| {
+        let logger = from_env();
+        // Its levels are in the hint now: calls may stop there again.
+        crate::logger::default_settled();
+        ArcSwap::new(logger.inner)
+    })
 }
 
 /// The default logger as it is now.
@@ -19,17 +24,6 @@ pub(crate) fn default_logger() -> LogLayer {
     LogLayer {
         inner: default_handle().load_full(),
     }
-}
-
-/// For the macros' level hint: builds the default logger if it does not exist
-/// yet (its levels count too), then asks the hint again.
-#[inline]
-pub(crate) fn default_ready_enables(level: Level) -> bool {
-    if DEFAULT.get().is_some() {
-        return false;
-    }
-    default_handle();
-    crate::logger::any_logger_enables(level)
 }
 
 /// A logger configured the way the default logger is, from the environment:
@@ -86,5 +80,5 @@ pub fn from_env() -> LogLayer {
 /// ```
 pub fn set_default(logger: LogLayer) {
     default_handle().store(logger.inner);
-    super::verdict::levels_changed();
+    crate::logger::levels_changed();
 }

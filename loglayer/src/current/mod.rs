@@ -45,11 +45,11 @@ pub use self::spawn::thread;
 #[cfg(feature = "tokio")]
 pub use self::spawn::{spawn, spawn_blocking, spawn_local};
 
-pub(crate) use self::default::default_ready_enables;
 use self::default::{default_handle, default_logger};
 use self::slot::{with_current, with_slot};
-pub(crate) use self::verdict::levels_changed;
-use crate::logger::{Frozen, Inner};
+#[doc(hidden)]
+pub use self::verdict::Callsite;
+use crate::logger::{generation_of, Config, Frozen, Inner, Verdict, UNSETTLED};
 use crate::{Level, LogLayer};
 
 /// The logger of the innermost scope on this thread, or the default logger
@@ -80,6 +80,9 @@ pub(crate) fn scoped<F>(logger: ScopeLogger, fut: F) -> Scoped<F> {
 /// The current logger (the innermost scope's, built first if pending, else
 /// the default logger) as it is now, for a child.
 pub(crate) fn freeze_current() -> Frozen {
+    if let Some(frozen) = slot::freeze_ready() {
+        return frozen;
+    }
     with_current(|l| match l {
         Some(l) => l.inner.freeze(),
         None => default_handle().load().freeze(),
@@ -106,35 +109,64 @@ pub(crate) fn current_if_enabled(level: Level, target: &str) -> Option<std::sync
 }
 
 /// Whether a macro call at `level` from `target` would be sent, without
-/// cloning or building anything: a thread-local read and an atomic load.
+/// cloning or building anything. Past the process-wide hint (one load), the
+/// answer comes from this thread's cached verdict and, for per-target
+/// levels, the call site's cache (see `verdict.rs`).
 #[inline]
-pub(crate) fn enabled(level: Level, target: &str) -> bool {
-    match verdict::cached(level) {
+pub(crate) fn enabled(level: Level, target: &str, callsite: &Callsite) -> bool {
+    let hint = crate::logger::hint();
+    let bit = u64::from(level.bit());
+    if hint & (bit | UNSETTLED) == 0 {
+        return false;
+    }
+    if hint & bit == 0 {
+        return default_not_built(level, target, callsite);
+    }
+    match verdict::cached(hint, level, callsite) {
         Some(answer) => answer,
-        None => enabled_asking(level, target),
+        None => enabled_asking(level, target, callsite),
     }
 }
 
-/// [`enabled`] without a cached answer: asks the current logger, and caches
-/// what it answers for every target.
+/// The hint stops `level`, but the default logger is not built yet, so its
+/// levels (`LOGLAYER_LEVEL`) are not in the hint: builds it, then asks the
+/// hint again. Runs once: building the default logger settles the hint.
+#[cold]
 #[inline(never)]
-fn enabled_asking(level: Level, target: &str) -> bool {
-    let generation = verdict::generation();
+fn default_not_built(level: Level, target: &str, callsite: &Callsite) -> bool {
+    default_handle();
+    if crate::logger::hint() & u64::from(level.bit()) == 0 {
+        return false;
+    }
+    enabled_asking(level, target, callsite)
+}
+
+/// [`enabled`] without a cached answer: asks the current logger, caches its
+/// verdict for this thread and its levels for `target` at `callsite`.
+#[inline(never)]
+fn enabled_asking(level: Level, target: &str, callsite: &Callsite) -> bool {
+    let generation = generation_of(crate::logger::hint());
     let known = verdict::is_current(generation);
-    with_slot(|s| match s {
-        Some(s) => {
+    let ask = |levels: Option<(&Config, u8)>| match levels {
+        Some((config, mask)) => {
             if !known {
-                verdict::remember(generation, s.verdict());
+                verdict::remember(generation, config.verdict(mask));
             }
-            s.is_enabled_for(level, target)
+            if let Some(levels) = config.levels_for(target) {
+                callsite.remember(levels);
+            }
+            config.allows(mask, level, Some(target))
         }
+        // A deferred logger (never current: resolved on entry) would ask
+        // its parent once built; answer yes, and cache nothing.
         None => {
-            let logger = default_handle().load();
-            if !known {
-                verdict::remember(generation, logger.verdict());
-            }
-            logger.is_enabled_for(level, target)
+            verdict::remember(generation, Verdict::UNKNOWN);
+            true
         }
+    };
+    with_slot(|s| match s {
+        Some(s) => ask(s.levels()),
+        None => ask(Some(default_handle().load().levels())),
     })
 }
 

@@ -2,15 +2,17 @@
 //! built only when something needs it.
 //!
 //! `#[with_logger]` scopes start [`Pending`](ScopeLogger::Pending): entering
-//! one freezes the parent (two `Arc` clones) and renders the context values
-//! into a small inline buffer, so a function that never logs never builds its
-//! child and allocates nothing. The parent is frozen **at entry**: context or
+//! one freezes the parent (one `Arc` clone of its state; a ready parent in
+//! the thread's slot takes it from the [`FreezeCache`] beside it) and renders
+//! the context values into a small inline buffer (30 bytes, see
+//! `PACKED_INLINE`), so a function that never logs never builds its child
+//! and, when its context fits, allocates nothing. The parent is frozen **at entry**: context or
 //! levels the parent gains later do not reach the child, exactly as with
 //! [`LogLayer::child`]. A `#[with_logger(group = "..")]` scope's child also
 //! tags its entries with that group (see `logger/groups.rs`), so everything
 //! logged under the function, at any depth, is routed by it.
 
-use crate::logger::Frozen;
+use crate::logger::{Config, FreezeCache, Frozen};
 use crate::pipeline::FieldValue;
 use crate::value::{encode, Fields, Map};
 use crate::LogLayer;
@@ -18,8 +20,9 @@ use crate::LogLayer;
 /// See the module docs. Not public API.
 #[doc(hidden)]
 pub enum ScopeLogger {
-    /// A logger, current as it is.
-    Ready(LogLayer),
+    /// A logger, current as it is; with what a child of it frozen here
+    /// last took (see [`FreezeCache`]).
+    Ready(LogLayer, FreezeCache),
     /// A child of a frozen parent with extra context fields, not built yet.
     Pending(PendingChild),
     /// A child of whatever logger is current when the scope is first entered
@@ -38,6 +41,20 @@ pub struct PendingChild {
 }
 
 impl ScopeLogger {
+    /// `logger`, current as it is.
+    pub(crate) fn ready(logger: LogLayer) -> Self {
+        ScopeLogger::Ready(logger, FreezeCache::default())
+    }
+
+    /// A child taken here now: a ready logger freezes through its cache.
+    #[inline]
+    pub(crate) fn freeze_ready(&mut self) -> Option<Frozen> {
+        match self {
+            ScopeLogger::Ready(l, cache) => Some(cache.freeze(&l.inner)),
+            _ => None,
+        }
+    }
+
     /// A pending child of `parent` as it is now, with `fields` (rendered now).
     pub(crate) fn pending(parent: Frozen, fields: &[(&str, &dyn FieldValue)]) -> Self {
         ScopeLogger::Pending(PendingChild {
@@ -66,7 +83,7 @@ impl ScopeLogger {
     /// pending child of itself, so nothing is built until something logs.
     pub(crate) fn in_group(self, group: &'static str) -> Self {
         match self {
-            ScopeLogger::Ready(logger) => ScopeLogger::Pending(PendingChild {
+            ScopeLogger::Ready(logger, _) => ScopeLogger::Pending(PendingChild {
                 parent: logger.inner.freeze(),
                 fields: PackedFields::empty(),
                 group: Some(group),
@@ -86,7 +103,7 @@ impl ScopeLogger {
     /// Runs no user code itself.
     pub(crate) fn start_build(self) -> (LogLayer, Option<PackedFields>) {
         let pending = match self {
-            ScopeLogger::Ready(l) => return (l, None),
+            ScopeLogger::Ready(l, _) => return (l, None),
             ScopeLogger::Pending(p) => p,
             ScopeLogger::Deferred(fields, group) => PendingChild {
                 parent: super::freeze_current(),
@@ -117,7 +134,16 @@ impl ScopeLogger {
     }
 
     /// Turns a deferred logger into a pending child of the current logger.
+    #[inline]
     pub(crate) fn resolve(&mut self) {
+        if matches!(self, ScopeLogger::Deferred(..)) {
+            self.resolve_deferred();
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn resolve_deferred(&mut self) {
         if let ScopeLogger::Deferred(fields, group) = self {
             let fields = std::mem::replace(fields, PackedFields::empty());
             *self = ScopeLogger::Pending(PendingChild {
@@ -128,36 +154,25 @@ impl ScopeLogger {
         }
     }
 
-    /// Levels this logger takes / refuses for every target (see
-    /// `verdict.rs`); a deferred logger knows neither.
-    pub(crate) fn verdict(&self) -> (u8, u8) {
-        match self {
-            ScopeLogger::Ready(l) => l.inner.verdict(),
-            ScopeLogger::Pending(p) => p.parent.verdict(),
-            ScopeLogger::Deferred(..) => (0, 0),
-        }
-    }
-
-    /// Whether `level` from `target` would be sent: a pending child has its
-    /// parent's levels as they were at entry, so it need not be built to answer.
+    /// What decides this logger's levels (config and level mask); a
+    /// pending child has its parent's as they were at entry. `None` for a
+    /// deferred logger, which has no parent yet.
     #[inline]
-    pub(crate) fn is_enabled_for(&self, level: crate::Level, target: &str) -> bool {
+    pub(crate) fn levels(&self) -> Option<(&Config, u8)> {
         match self {
-            ScopeLogger::Ready(l) => l.inner.is_enabled_for(level, target),
-            ScopeLogger::Pending(p) => p.parent.is_enabled_for(level, target),
-            // Never current (resolved on entry); answer as the logger would
-            // after building, which asks its parent.
-            ScopeLogger::Deferred(..) => true,
+            ScopeLogger::Ready(l, _) => Some(l.inner.levels()),
+            ScopeLogger::Pending(p) => Some(p.parent.levels()),
+            ScopeLogger::Deferred(..) => None,
         }
     }
 
     pub(crate) fn is_ready(&self) -> bool {
-        matches!(self, ScopeLogger::Ready(_))
+        matches!(self, ScopeLogger::Ready(..))
     }
 
     pub(crate) fn as_ready(&self) -> Option<&LogLayer> {
         match self {
-            ScopeLogger::Ready(l) => Some(l),
+            ScopeLogger::Ready(l, _) => Some(l),
             _ => None,
         }
     }
@@ -166,7 +181,7 @@ impl ScopeLogger {
 impl std::fmt::Debug for ScopeLogger {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ScopeLogger::Ready(l) => f.debug_tuple("Ready").field(l).finish(),
+            ScopeLogger::Ready(l, _) => f.debug_tuple("Ready").field(l).finish(),
             ScopeLogger::Pending(_) => f.write_str("Pending"),
             ScopeLogger::Deferred(..) => f.write_str("Deferred"),
         }
@@ -179,10 +194,15 @@ impl std::fmt::Debug for ScopeLogger {
 #[doc(hidden)]
 pub enum PackedFields {
     Inline { len: u8, buf: [u8; PACKED_INLINE] },
-    Heap(Vec<u8>),
+    Heap(Box<[u8]>),
 }
 
-const PACKED_INLINE: usize = 48;
+/// 30 bytes inline (one key and a number or short string: `request_id =
+/// 42` takes 23), so that with the heap case a boxed slice a `ScopeLogger`
+/// is 64 bytes: it is swapped into the thread's slot and back on every
+/// poll, and moved into the future it scopes (88 bytes with 48 inline and a
+/// `Vec` cost `scope_enter` ~60 instructions a call and ~20 a poll).
+const PACKED_INLINE: usize = 30;
 
 impl PackedFields {
     fn empty() -> Self {
@@ -209,7 +229,7 @@ impl PackedFields {
                     buf,
                 }
             } else {
-                PackedFields::Heap(scratch.clone())
+                PackedFields::Heap(scratch.as_slice().into())
             }
         })
     }

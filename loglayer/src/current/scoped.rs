@@ -149,7 +149,7 @@ impl<F> std::fmt::Debug for Scoped<F> {
 /// assert_eq!(capture.entries()[0]["request_id"], "r-1");
 /// ```
 pub fn scope<F: Future>(logger: LogLayer, fut: F) -> Scoped<F> {
-    Scoped::new(Some(ScopeLogger::Ready(logger)), fut)
+    Scoped::new(Some(ScopeLogger::ready(logger)), fut)
 }
 
 /// Runs `f` with `logger` as the current logger; the previous logger is
@@ -169,7 +169,7 @@ pub fn scope<F: Future>(logger: LogLayer, fut: F) -> Scoped<F> {
 /// assert!(loglayer::try_current().is_none());
 /// ```
 pub fn sync_scope<R>(logger: LogLayer, f: impl FnOnce() -> R) -> R {
-    run_in(Some(ScopeLogger::Ready(logger)), f)
+    run_in(Some(ScopeLogger::ready(logger)), f)
 }
 
 /// Runs `fut` outside every scope: inside it, [`current`](crate::current)
@@ -244,7 +244,7 @@ pub trait WithLogger: Future + Sized {
     /// assert_eq!(capture.len(), 1);
     /// ```
     fn with_current_logger(self) -> Scoped<Self> {
-        Scoped::new(crate::try_current().map(ScopeLogger::Ready), self)
+        Scoped::new(crate::try_current().map(ScopeLogger::ready), self)
     }
 
     /// Runs this future outside every scope (see [`unscoped`]).
@@ -282,13 +282,13 @@ impl<F: Future> WithLogger for F {}
 pub trait WithLoggerStream: futures_core::Stream + Sized {
     /// Runs this stream with `logger` as the current logger.
     fn with_logger(self, logger: LogLayer) -> Scoped<Self> {
-        Scoped::new(Some(ScopeLogger::Ready(logger)), self)
+        Scoped::new(Some(ScopeLogger::ready(logger)), self)
     }
 
     /// Runs this stream with the logger that is current now (outside every
     /// scope: with no scope, following the default logger).
     fn with_current_logger(self) -> Scoped<Self> {
-        Scoped::new(crate::try_current().map(ScopeLogger::Ready), self)
+        Scoped::new(crate::try_current().map(ScopeLogger::ready), self)
     }
 }
 

@@ -46,6 +46,10 @@ enum Entered {
 
 /// Makes `slot`'s logger current (`None`: no scope); `slot` then holds what
 /// it replaced. A deferred logger takes the logger current now as its parent.
+///
+/// Every poll of a scoped future runs this and [`leave`]: the usual path (a
+/// swap with `CURRENT`) is inlined, the overlay is out of line.
+#[inline]
 fn enter(slot: &mut Option<ScopeLogger>) -> Entered {
     super::verdict::forget();
     if let Some(s) = slot {
@@ -61,8 +65,16 @@ fn enter(slot: &mut Option<ScopeLogger>) -> Entered {
         })
         .unwrap_or(false);
     if swapped {
-        return Entered::Slot;
+        Entered::Slot
+    } else {
+        enter_overlay(slot)
     }
+}
+
+/// [`enter`] while a log call on this thread holds the slot.
+#[cold]
+#[inline(never)]
+fn enter_overlay(slot: &mut Option<ScopeLogger>) -> Entered {
     // A log call on this thread holds the slot: stack this scope on the
     // overlay. Readers borrow the overlay's top only briefly, so it holds
     // built loggers; a plugin that runs while the child is completed
@@ -84,7 +96,7 @@ fn enter(slot: &mut Option<ScopeLogger>) -> Entered {
         })
         .unwrap_or(false);
     if !pushed {
-        *slot = logger.map(ScopeLogger::Ready);
+        *slot = logger.map(ScopeLogger::ready);
         return Entered::No;
     }
     if let (Some(rest), Some(logger)) = (rest, &logger) {
@@ -95,6 +107,7 @@ fn enter(slot: &mut Option<ScopeLogger>) -> Entered {
 
 /// Undoes [`enter`]: puts the previous logger back and `slot` gets its own
 /// (as it is now: built, or replaced by [`replace_current`](crate::replace_current)).
+#[inline]
 fn leave(slot: &mut Option<ScopeLogger>, how: Entered) {
     super::verdict::forget();
     match how {
@@ -105,22 +118,27 @@ fn leave(slot: &mut Option<ScopeLogger>, how: Entered) {
                 }
             });
         }
-        Entered::Overlay => {
-            let _ = OVERLAY.try_with(|o| {
-                if let Ok(mut o) = o.try_borrow_mut() {
-                    if let Some(top) = o.pop() {
-                        *slot = top.map(ScopeLogger::Ready);
-                    }
-                    if o.is_empty() {
-                        // Give the buffer back: a thread-local without a
-                        // destructor would otherwise keep it past thread exit.
-                        **o = Vec::new();
-                    }
-                }
-            });
-        }
+        Entered::Overlay => leave_overlay(slot),
         Entered::No => {}
     }
+}
+
+/// [`leave`] of a scope entered on the overlay.
+#[cold]
+#[inline(never)]
+fn leave_overlay(slot: &mut Option<ScopeLogger>) {
+    let _ = OVERLAY.try_with(|o| {
+        if let Ok(mut o) = o.try_borrow_mut() {
+            if let Some(top) = o.pop() {
+                *slot = top.map(ScopeLogger::ready);
+            }
+            if o.is_empty() {
+                // Give the buffer back: a thread-local without a
+                // destructor would otherwise keep it past thread exit.
+                **o = Vec::new();
+            }
+        }
+    });
 }
 
 /// Puts a logger in the thread's slot until dropped, then restores the
@@ -132,6 +150,7 @@ pub(super) struct SlotGuard<'a> {
 }
 
 impl<'a> SlotGuard<'a> {
+    #[inline]
     pub(super) fn enter(slot: &'a mut Option<ScopeLogger>) -> Self {
         let how = enter(slot);
         SlotGuard { slot, how }
@@ -139,6 +158,7 @@ impl<'a> SlotGuard<'a> {
 }
 
 impl Drop for SlotGuard<'_> {
+    #[inline]
     fn drop(&mut self) {
         leave(self.slot, self.how);
     }
@@ -196,9 +216,30 @@ pub(crate) fn with_current<R>(f: impl FnOnce(Option<&LogLayer>) -> R) -> R {
 /// Calls `f` with the innermost scope's slot as it is (pending or not).
 pub(crate) fn with_slot<R>(f: impl FnOnce(Option<&ScopeLogger>) -> R) -> R {
     if let Some(top) = overlay_top() {
-        return f(top.map(ScopeLogger::Ready).as_ref());
+        return f(top.map(ScopeLogger::ready).as_ref());
     }
     in_current(false, f)
+}
+
+/// The innermost scope's logger frozen (see `freeze_current`), if it is a
+/// ready logger in `CURRENT` and no log call on this thread holds the slot:
+/// then it freezes through the slot's cache. `None`: ask [`with_current`].
+#[inline]
+pub(crate) fn freeze_ready() -> Option<crate::logger::Frozen> {
+    let overlay_empty = OVERLAY
+        .try_with(|o| o.try_borrow().is_ok_and(|o| o.is_empty()))
+        .unwrap_or(false);
+    if !overlay_empty {
+        return None;
+    }
+    CURRENT
+        .try_with(|c| {
+            c.try_borrow_mut()
+                .ok()
+                .and_then(|mut cur| cur.as_mut().and_then(ScopeLogger::freeze_ready))
+        })
+        .ok()
+        .flatten()
 }
 
 /// The top of the overlay (a clone: that path is rare), if a scope was
@@ -211,7 +252,10 @@ fn overlay_top() -> Option<Option<LogLayer>> {
 }
 
 /// Calls `f` with `CURRENT` borrowed, in one thread-local access; with
-/// `build`, a pending logger is built first.
+/// `build`, a pending logger is built first. `#[inline]` for the same reason
+/// as [`with_current`] (without it, `__private::log` called it out of line:
+/// 10 instructions per entry in callgrind's json_event).
+#[inline]
 fn in_current<R>(build: bool, f: impl FnOnce(Option<&ScopeLogger>) -> R) -> R {
     let mut f = Some(f);
     let result = CURRENT.try_with(|c| {
@@ -247,7 +291,7 @@ fn build_in_place(c: &RefCell<ManuallyDrop<Option<ScopeLogger>>>) {
         return;
     };
     let (logger, rest) = pending.start_build();
-    **cur = Some(ScopeLogger::Ready(logger.clone()));
+    **cur = Some(ScopeLogger::ready(logger.clone()));
     drop(cur);
     if let Some(rest) = rest {
         rest.add_to(&logger);
@@ -320,7 +364,7 @@ pub fn replace_current(logger: LogLayer) -> Result<(), NoScopeError> {
         None => {
             let old = CURRENT
                 .try_with(|c| match c.try_borrow_mut() {
-                    Ok(mut cur) if cur.is_some() => Ok(cur.replace(ScopeLogger::Ready(logger))),
+                    Ok(mut cur) if cur.is_some() => Ok(cur.replace(ScopeLogger::ready(logger))),
                     _ => Err(NoScopeError(())),
                 })
                 .unwrap_or(Err(NoScopeError(())))?;

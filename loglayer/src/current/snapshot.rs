@@ -43,7 +43,7 @@ pub fn snapshot() -> Snapshot {
 impl Snapshot {
     /// Runs `f` with the captured logger current (restored after, also on panic).
     pub fn run<R>(&self, f: impl FnOnce() -> R) -> R {
-        run_in(self.logger.clone().map(ScopeLogger::Ready), f)
+        run_in(self.logger.clone().map(ScopeLogger::ready), f)
     }
 
     /// Runs `fut` with the captured logger current while it is polled and dropped.
@@ -56,7 +56,7 @@ impl Snapshot {
     /// assert_eq!(capture.len(), 1);
     /// ```
     pub fn scope<F: Future>(&self, fut: F) -> Scoped<F> {
-        Scoped::new(self.logger.clone().map(ScopeLogger::Ready), fut)
+        Scoped::new(self.logger.clone().map(ScopeLogger::ready), fut)
     }
 
     /// The captured logger, if a scope was current.

@@ -1,54 +1,57 @@
-//! A thread's cached answer to "would the current logger take a call at this
-//! level, whatever its target?" — so that a disabled macro call costs two
-//! loads, even once some logger in the process enables that level (the
-//! process-wide hint in `logger/levels.rs` then lets calls through).
+//! The level check's two caches, so that a disabled macro call costs about
+//! what a level compared in a static costs, even once some logger in the
+//! process enables that level (the process-wide hint in `logger/levels.rs`
+//! then lets calls through).
 //!
-//! The cache is one `Cell` per thread: the generation it was computed at,
-//! and two level masks (levels that pass for every target, levels that fail
-//! for every target; a level in neither is asked of the logger each time).
-//! It is valid while
+//! **Per thread** ([`cached`]): the current logger's answer per level, as
+//! [`Verdict`] says it — levels that pass for every target, levels that fail
+//! for every target — with the generation it was computed at and, for the
+//! levels in neither, the id of the target set (per-target directives) that
+//! decides them. It is valid while
 //!
-//! - the process-wide [`GENERATION`] is unchanged: every change of any
-//!   logger's levels bumps it ([`levels_changed`]: `set_level` and friends,
-//!   a `LevelControl`'s new set, `set_default`);
+//! - the process-wide generation (in the hint's word) is unchanged: every
+//!   change of any logger's levels bumps it (`levels_changed`: `set_level`
+//!   and friends, a `LevelControl`'s new set, `set_default`);
 //! - the thread's current logger is unchanged: entering or leaving a scope,
 //!   and `replace_current`, [`forget`] it.
 //!
 //! A reader loads the generation *before* reading the logger's levels, so a
 //! change made meanwhile leaves a stale generation behind and the next call
 //! asks again.
+//!
+//! **Per call site** ([`Callsite`], a `static` in each macro expansion): the
+//! levels its target enables under one target set, and that set's id. A set
+//! never changes once it has an id (a `LevelControl` makes a new one on each
+//! change), so this answer is never stale: it applies whenever the thread's
+//! verdict names the same id. Per-target directives then cost a call one
+//! more load instead of a lookup of its target. A call site used under two
+//! sets in turn keeps the last one.
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::logger::{generation_of, Verdict, NO_TARGET_SET};
 use crate::Level;
 
-/// Bumped on every change of any logger's levels. Never 0 (0 marks an empty
-/// cache).
-static GENERATION: AtomicU32 = AtomicU32::new(1);
-
 #[derive(Clone, Copy)]
-struct Verdict {
+struct Cached {
     generation: u32,
     pass: u8,
     fail: u8,
+    /// [`Verdict::targets`].
+    targets: u64,
 }
 
-const EMPTY: Verdict = Verdict {
+/// Answers nothing, at any generation: both masks empty, no target set.
+const EMPTY: Cached = Cached {
     generation: 0,
     pass: 0,
     fail: 0,
+    targets: NO_TARGET_SET,
 };
 
 thread_local! {
-    static CACHED: Cell<Verdict> = const { Cell::new(EMPTY) };
-}
-
-/// Some logger's levels changed: every thread's cache is stale.
-pub(crate) fn levels_changed() {
-    if GENERATION.fetch_add(1, Ordering::Release) == u32::MAX {
-        GENERATION.fetch_add(1, Ordering::Release); // skip 0
-    }
+    static CACHED: Cell<Cached> = const { Cell::new(EMPTY) };
 }
 
 /// This thread's current logger changed.
@@ -59,11 +62,12 @@ pub(crate) fn forget() {
     CACHED.set(EMPTY);
 }
 
-/// The cached answer for `level`, if the cache is valid and knows it.
+/// The cached answer for `level` from `callsite`, if the caches are valid
+/// for `hint` (a word of `logger::hint`) and know it.
 #[inline]
-pub(crate) fn cached(level: Level) -> Option<bool> {
+pub(crate) fn cached(hint: u64, level: Level, callsite: &Callsite) -> Option<bool> {
     let v = CACHED.get();
-    if v.generation != GENERATION.load(Ordering::Acquire) {
+    if v.generation != generation_of(hint) {
         return None;
     }
     let bit = level.bit();
@@ -72,29 +76,53 @@ pub(crate) fn cached(level: Level) -> Option<bool> {
     } else if v.pass & bit != 0 {
         Some(true)
     } else {
-        None
+        callsite.answer(v.targets, bit)
     }
 }
 
-/// The generation to record with an answer about to be computed (load it
-/// before reading any levels).
-#[inline]
-pub(crate) fn generation() -> u32 {
-    GENERATION.load(Ordering::Acquire)
-}
-
-/// Whether the cache already holds the answers of `generation` (so a level
-/// it does not know need not be computed again).
+/// Whether the cache already holds the answers of `generation` (so they need
+/// not be computed again).
 #[inline]
 pub(crate) fn is_current(generation: u32) -> bool {
     CACHED.get().generation == generation
 }
 
-/// Records `(pass, fail)` computed at `generation`.
-pub(crate) fn remember(generation: u32, (pass, fail): (u8, u8)) {
-    CACHED.set(Verdict {
+/// Records the verdict computed at `generation`.
+pub(crate) fn remember(generation: u32, v: Verdict) {
+    CACHED.set(Cached {
         generation,
-        pass,
-        fail,
+        pass: v.pass,
+        fail: v.fail,
+        targets: v.targets,
     });
+}
+
+/// A macro call site's cache: the levels its target enables under one
+/// target set (`Config::levels_for`'s answer), as `id << 8 | level bits`;
+/// 0 until the first call that needs it (ids start at 1). Not public API.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct Callsite(AtomicU64);
+
+impl Callsite {
+    /// An empty cache, for a `static` in a macro expansion.
+    #[allow(clippy::new_without_default)] // only ever a `static`
+    pub const fn new() -> Self {
+        Callsite(AtomicU64::new(0))
+    }
+
+    /// Whether `bit`'s level is enabled here under the set `targets`, if
+    /// that is the set remembered. The word is read alone (`Relaxed`): it is
+    /// whole in itself, and the set it names never changes.
+    #[inline]
+    fn answer(&self, targets: u64, bit: u8) -> Option<bool> {
+        let word = self.0.load(Ordering::Relaxed);
+        (word >> 8 == targets).then_some(word as u8 & bit != 0)
+    }
+
+    /// Remembers `levels`, what the set `id` enables for this call site's
+    /// target.
+    pub(crate) fn remember(&self, (id, levels): (u64, u8)) {
+        self.0.store(id << 8 | u64::from(levels), Ordering::Relaxed);
+    }
 }

@@ -19,6 +19,7 @@ use super::levels::{note_levels, TargetLevels, ALL_LEVELS, DISABLED, MUTE_CONTEX
 use super::state::{AttachedPlugin, Config, Inner, State};
 use super::LogLayer;
 use crate::context::Context;
+use crate::directives::TargetSet;
 use crate::entry::Shape;
 use crate::error::ErrorSerializer;
 use crate::plugin::Plugin;
@@ -164,7 +165,7 @@ impl LogLayerBuilder {
     /// assert_eq!(capture.len(), 1);
     /// ```
     pub fn directives(mut self, directives: Directives) -> Self {
-        self.target_levels = Some(TargetLevels::Fixed(Arc::new(directives)));
+        self.target_levels = Some(TargetLevels::Fixed(Arc::new(TargetSet::new(directives))));
         self
     }
 

@@ -28,7 +28,8 @@ use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 
-use super::levels::{note_levels, ALL_LEVELS};
+use super::levels::{levels_changed, note_levels, ALL_LEVELS, NO_TARGET_SET};
+use crate::directives::TargetSet;
 use crate::{Directives, Level, ParseDirectivesError};
 
 /// Flag of `Shared::fast`: per-target levels, look them up.
@@ -115,7 +116,7 @@ struct Shared {
     /// The mask of the set in force, plus `TARGETS` and `OVERRIDE`.
     fast: AtomicU8,
     /// The set in force: the override's while it lasts, else the base.
-    active: ArcSwap<Directives>,
+    active: ArcSwap<TargetSet>,
     /// When the override ends, in nanoseconds since `epoch`; read only while
     /// `OVERRIDE` is set.
     deadline: AtomicU64,
@@ -125,9 +126,9 @@ struct Shared {
 }
 
 struct Sets {
-    base: Arc<Directives>,
+    base: Arc<TargetSet>,
     /// The override and its deadline (nanoseconds since `epoch`).
-    temporary: Option<(Arc<Directives>, u64)>,
+    temporary: Option<(Arc<TargetSet>, u64)>,
 }
 
 impl Default for LevelControl {
@@ -149,7 +150,7 @@ impl LevelControl {
     /// assert_eq!(by_spec.spec(), "info,my_app::db=debug");
     /// ```
     pub fn new(directives: impl Into<Directives>) -> Self {
-        let base = Arc::new(directives.into());
+        let base = Arc::new(TargetSet::new(directives.into()));
         let fast = fast_byte(&base, false);
         note_levels(fast);
         LevelControl {
@@ -209,7 +210,7 @@ impl LevelControl {
     /// ```
     pub fn set_directives(&self, directives: impl Into<Directives>) {
         let mut sets = self.shared.lock();
-        sets.base = Arc::new(directives.into());
+        sets.base = Arc::new(TargetSet::new(directives.into()));
         sets.temporary = None;
         self.shared.publish(&sets);
     }
@@ -237,7 +238,7 @@ impl LevelControl {
         let directives: Directives = spec.parse()?;
         let deadline = self.shared.now().saturating_add(nanos(duration));
         let mut sets = self.shared.lock();
-        sets.temporary = Some((Arc::new(directives), deadline));
+        sets.temporary = Some((Arc::new(TargetSet::new(directives)), deadline));
         self.shared.publish(&sets);
         Ok(())
     }
@@ -314,6 +315,26 @@ impl LevelControl {
         (fast & (TARGETS | OVERRIDE) == 0).then_some(fast & level.bit() != 0)
     }
 
+    /// The id of the set in force, which decides the levels
+    /// [`plain_answer`](LevelControl::plain_answer) leaves open; none while
+    /// an override runs (each call checks its deadline).
+    pub(crate) fn target_set_id(&self) -> u64 {
+        if self.shared.fast.load(Ordering::Relaxed) & OVERRIDE != 0 {
+            return NO_TARGET_SET;
+        }
+        self.shared.active.load().id()
+    }
+
+    /// The set in force and the levels it enables for `target` (see
+    /// `Config::levels_for`); none while an override runs.
+    pub(crate) fn levels_for(&self, target: &str) -> Option<(u64, u8)> {
+        if self.shared.fast.load(Ordering::Relaxed) & OVERRIDE != 0 {
+            return None;
+        }
+        let set = self.shared.active.load();
+        Some((set.id(), set.levels_for(target)))
+    }
+
     /// The levels the set in force may enable (for the builder's hint).
     pub(crate) fn mask(&self) -> u8 {
         self.shared.fast.load(Ordering::Relaxed) & ALL_LEVELS
@@ -381,7 +402,7 @@ impl Shared {
         let fast = fast_byte(active, deadline.is_some());
         note_levels(fast);
         self.fast.store(fast, Ordering::Release);
-        crate::current::levels_changed();
+        levels_changed();
     }
 }
 

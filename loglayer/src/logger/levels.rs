@@ -3,16 +3,17 @@
 //!
 //! These checks run before anything else on every call, so they are a load
 //! and a mask each (`#[inline]`); per-target levels ([`TargetLevels`]: fixed
-//! [`Directives`], or a [`LevelControl`] that changes) are consulted only
+//! [`Directives`](crate::Directives), or a [`LevelControl`] that changes) are consulted only
 //! when a logger has them.
 
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use super::level_control::LevelControl;
 use super::state::{Config, Inner};
 use super::LogLayer;
-use crate::{Directives, Level};
+use crate::directives::TargetSet;
+use crate::Level;
 
 /// Bit of `Inner::levels` set by `disable_logging`.
 pub(super) const DISABLED: u8 = 0b1000_0000;
@@ -22,28 +23,61 @@ pub(super) const ALL_LEVELS: u8 = 0b0011_1111;
 pub(crate) const MUTE_CONTEXT: u8 = 1;
 pub(crate) const MUTE_METADATA: u8 = 2;
 
-/// Every level bit any logger of this process has ever enabled. A hint that
-/// only grows: a macro call whose level no logger enables stops at one load.
-static ANY_LEVELS: AtomicU8 = AtomicU8::new(0);
+/// The one word a macro call reads first, shared by the whole process:
+///
+/// - bits 0–5, the **hint**: every level any logger of this process has ever
+///   enabled. It only grows: a call whose level no logger enables stops at
+///   this one load.
+/// - bit 7, [`UNSETTLED`]: the default logger is not built yet, so its levels
+///   (from `LOGLAYER_LEVEL`) are not in the hint: the first call the hint
+///   would stop builds it (as the first call outside every scope does) and
+///   asks the hint again.
+/// - bits 32–63, the **generation** of everyone's levels: bumped by every
+///   change of any logger's levels (see [`levels_changed`]); the per-thread
+///   cache of `current/verdict.rs` is valid while it is unchanged.
+///
+/// One word, so that a call past the hint needs no second process-wide load.
+static HINT: AtomicU64 = AtomicU64::new(UNSETTLED | GENERATION_ONE);
+
+/// See [`HINT`].
+pub(crate) const UNSETTLED: u64 = 0b1000_0000;
+const GENERATION_ONE: u64 = 1 << 32;
 
 pub(super) fn note_levels(mask: u8) {
-    let bits = mask & ALL_LEVELS;
-    if ANY_LEVELS.load(Ordering::Relaxed) & bits != bits {
-        ANY_LEVELS.fetch_or(bits, Ordering::Relaxed);
+    let bits = u64::from(mask & ALL_LEVELS);
+    if HINT.load(Ordering::Relaxed) & bits != bits {
+        HINT.fetch_or(bits, Ordering::Relaxed);
     }
 }
 
-/// Whether some logger may enable `level` (see `ANY_LEVELS`).
+/// The default logger is built and its levels noted (see [`UNSETTLED`]).
+pub(crate) fn default_settled() {
+    HINT.fetch_and(!UNSETTLED, Ordering::Release);
+}
+
+/// Some logger's levels changed: every thread's cached verdict is stale.
+pub(crate) fn levels_changed() {
+    HINT.fetch_add(GENERATION_ONE, Ordering::Release);
+}
+
+/// The word of [`HINT`]: the hint, [`UNSETTLED`] and the generation. Load it
+/// before reading any logger's levels.
 #[inline]
-pub(crate) fn any_logger_enables(level: Level) -> bool {
-    ANY_LEVELS.load(Ordering::Relaxed) & level.bit() != 0
+pub(crate) fn hint() -> u64 {
+    HINT.load(Ordering::Acquire)
+}
+
+/// The generation in a word of [`hint`].
+#[inline]
+pub(crate) fn generation_of(hint: u64) -> u32 {
+    (hint >> 32) as u32
 }
 
 /// What decides a logger's levels per target, on top of its level mask.
 #[derive(Clone)]
 pub(crate) enum TargetLevels {
     /// Fixed when the logger was built.
-    Fixed(Arc<Directives>),
+    Fixed(Arc<TargetSet>),
     /// Whatever the control says at the time of the call.
     Control(LevelControl),
 }
@@ -111,14 +145,40 @@ impl Config {
     }
 }
 
+/// What [`Config::verdict`] knows about a logger's levels without a target:
+/// the levels that pass for every target, those that fail for every target,
+/// and, for the levels in neither, the target set that decides them (its
+/// [`TargetSet::id`], or [`NO_TARGET_SET`] when each call must ask: a
+/// running override, whose deadline a call checks).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Verdict {
+    pub(crate) pass: u8,
+    pub(crate) fail: u8,
+    pub(crate) targets: u64,
+}
+
+/// [`Verdict::targets`] when no target set decides: an id no set ever gets.
+pub(crate) const NO_TARGET_SET: u64 = u64::MAX >> 8;
+
+impl Verdict {
+    /// Knows nothing: every call asks.
+    pub(crate) const UNKNOWN: Verdict = Verdict {
+        pass: 0,
+        fail: 0,
+        targets: NO_TARGET_SET,
+    };
+}
+
 impl Config {
     /// The levels that pass for every target and those that fail for every
-    /// target, given the level mask (for the per-thread cache in
-    /// `current/verdict.rs`). Must agree with [`Config::allows`]; a level
-    /// whose answer depends on the target (or on a running override) is in
-    /// neither.
-    pub(crate) fn verdict(&self, mask: u8) -> (u8, u8) {
+    /// target, given the level mask, and the target set that decides the
+    /// others (for the per-thread cache and the call sites' caches in
+    /// `current/verdict.rs`). Must agree with [`Config::allows`]: a level in
+    /// neither mask passes exactly when the target set lets it through for
+    /// the call's target.
+    pub(crate) fn verdict(&self, mask: u8) -> Verdict {
         let (mut pass, mut fail) = (0, 0);
+        let mut targets = NO_TARGET_SET;
         for level in Level::ALL {
             let by_mask = levels_allow(mask, level);
             let buffered = self.buffers(mask, level);
@@ -127,6 +187,7 @@ impl Config {
                 _ if buffered => Some(true),
                 _ if !by_mask => Some(false),
                 Some(TargetLevels::Fixed(d)) => {
+                    targets = d.id();
                     // No directive enables a level more verbose than its
                     // most verbose one.
                     d.most_verbose().is_none_or(|v| level < v).then_some(false)
@@ -139,7 +200,25 @@ impl Config {
                 None => {}
             }
         }
-        (pass, fail)
+        if let Some(TargetLevels::Control(c)) = &self.target_levels {
+            targets = c.target_set_id();
+        }
+        Verdict {
+            pass,
+            fail,
+            targets,
+        }
+    }
+
+    /// The target set that decides the levels [`Config::verdict`] leaves
+    /// open, and the levels it enables for `target`; `None` when there is
+    /// none to remember (no per-target levels, or a running override).
+    pub(crate) fn levels_for(&self, target: &str) -> Option<(u64, u8)> {
+        match &self.target_levels {
+            None => None,
+            Some(TargetLevels::Fixed(d)) => Some((d.id(), d.levels_for(target))),
+            Some(TargetLevels::Control(c)) => c.levels_for(target),
+        }
     }
 }
 
@@ -158,14 +237,16 @@ impl Inner {
         self.config.allows(mask, level, None)
     }
 
-    /// Levels passing / failing for every target (see [`Config::verdict`]).
-    pub(crate) fn verdict(&self) -> (u8, u8) {
-        self.config.verdict(self.levels.load(Ordering::Relaxed))
+    /// What decides this logger's levels: its config and level mask now.
+    #[inline]
+    pub(crate) fn levels(&self) -> (&Config, u8) {
+        (&self.config, self.levels.load(Ordering::Relaxed))
     }
 
     /// Whether `level` passes for an entry from `target` (the macros):
     /// written, or kept by a fingers-crossed buffer.
     #[inline]
+    #[cfg(any(feature = "log", feature = "tracing"))]
     pub(crate) fn is_enabled_for(&self, level: Level, target: &str) -> bool {
         let mask = self.levels.load(Ordering::Relaxed);
         self.config.allows(mask, level, Some(target))
@@ -192,7 +273,7 @@ impl LogLayer {
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| Some(f(v)))
         {
             note_levels(f(old));
-            crate::current::levels_changed();
+            levels_changed();
         }
     }
 

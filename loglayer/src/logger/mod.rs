@@ -41,10 +41,12 @@ pub use self::builder::LogLayerBuilder;
 pub(crate) use self::groups::GroupName;
 pub use self::groups::{Group, Ungrouped};
 pub use self::level_control::LevelControl;
-pub(crate) use self::levels::{any_logger_enables, MUTE_CONTEXT, MUTE_METADATA};
+pub(crate) use self::levels::{
+    default_settled, generation_of, hint, levels_changed, Verdict, MUTE_CONTEXT, MUTE_METADATA,
+    NO_TARGET_SET, UNSETTLED,
+};
 pub use self::log_builder::{LogBuilder, OnlyOptions, RawEntry};
-use self::state::Config;
-pub(crate) use self::state::{AttachedPlugin, Frozen, Inner, State};
+pub(crate) use self::state::{AttachedPlugin, Config, FreezeCache, Frozen, Inner, State};
 use crate::context::Context;
 use crate::error::{AsError, ErrorInfo};
 use crate::pipeline::{Meta, Msg, Record};

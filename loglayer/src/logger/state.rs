@@ -24,7 +24,6 @@ use crate::error::{ErrorInfo, ErrorSerializer};
 use crate::plugin::Plugin;
 use crate::transport::Transport;
 use crate::value::Fields;
-use crate::Level;
 
 /// The logger behind a [`LogLayer`] handle (and behind the default logger).
 pub(crate) struct Inner {
@@ -110,6 +109,51 @@ impl Inner {
     }
 }
 
+/// How one holder of a logger (a scope's slot) freezes it again and again:
+/// the state it froze last, taken again while the logger still holds it.
+/// Checking that is one relaxed load of the logger's state pointer
+/// (`arc_swap::Cache`), where [`Inner::freeze`]'s protected load costs three
+/// atomic read-modify-writes (the debt slot, the count, paying the debt).
+/// The cache holds the logger and that state until the holder goes away.
+#[derive(Default)]
+#[doc(hidden)]
+pub struct FreezeCache(Option<arc_swap::Cache<StateOf, Arc<State>>>);
+
+/// A logger's state cell, as `arc_swap::Cache` wants it.
+struct StateOf(Arc<Inner>);
+
+impl std::ops::Deref for StateOf {
+    type Target = ArcSwap<State>;
+
+    fn deref(&self) -> &ArcSwap<State> {
+        &self.0.state
+    }
+}
+
+impl FreezeCache {
+    /// `logger` as it is now, as [`Inner::freeze`] gives it. Always called
+    /// with the same logger (the cache's holder has one).
+    #[inline]
+    pub(crate) fn freeze(&mut self, logger: &Arc<Inner>) -> Frozen {
+        let levels = logger.levels.load(Ordering::Relaxed);
+        let muted = logger.muted.load(Ordering::Relaxed);
+        let cache = self
+            .0
+            .get_or_insert_with(|| arc_swap::Cache::new(StateOf(Arc::clone(logger))));
+        Frozen {
+            levels,
+            muted,
+            state: Arc::clone(cache.load()),
+        }
+    }
+}
+
+impl std::fmt::Debug for FreezeCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FreezeCache")
+    }
+}
+
 /// A logger as it is at one moment: what a child starts from. Taking one
 /// clones one `Arc` (the state, which also points to the config) and
 /// allocates nothing, so a `#[with_logger]` scope can hold its parent's
@@ -121,17 +165,11 @@ pub(crate) struct Frozen {
 }
 
 impl Frozen {
-    /// Whether `level` passes for an entry from `target`, by the levels the
-    /// logger had when frozen.
-    #[inline]
-    pub(crate) fn is_enabled_for(&self, level: Level, target: &str) -> bool {
-        self.state.config.allows(self.levels, level, Some(target))
-    }
-
-    /// Levels passing / failing for every target, by the levels the logger
+    /// What decides the levels: the config and the level mask the logger
     /// had when frozen.
-    pub(crate) fn verdict(&self) -> (u8, u8) {
-        self.state.config.verdict(self.levels)
+    #[inline]
+    pub(crate) fn levels(&self) -> (&Config, u8) {
+        (&self.state.config, self.levels)
     }
 
     /// Whether a plugin would see context added to the child.
