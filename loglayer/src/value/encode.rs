@@ -193,6 +193,7 @@ pub(crate) fn fields<T: Serialize + ?Sized>(out: &mut Vec<u8>, v: &T) {
     encode_at(out, v, true);
 }
 
+#[inline]
 fn encode_at<T: Serialize + ?Sized>(out: &mut Vec<u8>, v: &T, root_fields: bool) {
     let start = out.len();
     let result = catch_unwind(AssertUnwindSafe(|| {
