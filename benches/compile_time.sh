@@ -26,6 +26,10 @@
 # a user's clean build does. The generated crate itself is built as cargo
 # builds any user crate, on both sides.
 #
+# Last, one more clean build of the loglayer and the tracing crate through a
+# rustc wrapper that times every rustc: processor seconds per crate, to see
+# where the difference goes.
+#
 # Runs are interleaved (each run builds every crate once, starting with a
 # different one each time) and each cell is the median over the runs, so
 # load from other processes falls on every side alike. Compare rows of one
@@ -208,3 +212,53 @@ if [ -n "$base" ]; then
 fi
 echo
 echo "\`cargo build -p loglayer\` in this repository (default features, clean, dependencies included): $(both own repo)"
+
+# Processor seconds per crate in one more clean build of crate $1.
+cat >"$work/rustc-timed" <<'WRAPPER'
+#!/usr/bin/env bash
+# RUSTC_WRAPPER: appends "<crate>\t<user + system seconds>" to $TIMED_LOG
+# (a build script under its package's name).
+rustc="$1"
+shift
+name=rustc prev=""
+for arg in "$@"; do
+    if [ "$prev" = --crate-name ]; then name="$arg"; fi
+    prev="$arg"
+done
+if [ "$name" = build_script_build ]; then
+    for arg in "$@"; do
+        case "$arg" in
+            */registry/src/*/build.rs | */registry/src/*/build/*.rs)
+                name="$(echo "$arg" | sed -E 's|.*/registry/src/[^/]+/([^/]+)/.*|\1|') (build script)"
+                ;;
+            */build.rs) name="$(basename "$(dirname "$arg")") (build script)" ;;
+        esac
+    done
+fi
+/usr/bin/time -f "%U %S" -o "$TIMED_LOG.one" "$rustc" "$@"
+status=$?
+awk -v n="$name" '{ printf "%s\t%.2f\n", n, $1 + $2 }' "$TIMED_LOG.one" >>"$TIMED_LOG"
+exit $status
+WRAPPER
+chmod +x "$work/rustc-timed"
+per_crate() {
+    local name="$1"
+    : >"$work/per-crate-$name"
+    rm -rf "$work/target-$name"
+    RUSTC_WRAPPER="$work/rustc-timed" TIMED_LOG="$work/per-crate-$name" \
+        cargo build --quiet --manifest-path "$work/$name/Cargo.toml" --target-dir "$work/target-$name" \
+        >/dev/null 2>&1
+}
+per_crate ct_loglayer
+per_crate ct_tracing
+echo
+echo "Processor seconds per crate, in one more clean build of each (every rustc timed):"
+echo
+echo '```'
+for name in ct_loglayer ct_tracing; do
+    echo "$name:"
+    # (cargo's own `rustc -vV` and target probes left out)
+    awk -F '\t' '$1 != "rustc" && $1 != "___" { s[$1] += $2; t += $2 } END { for (k in s) printf "  %6.2f  %s\n", s[k], k; printf "  %6.2f  total\n", t }' \
+        "$work/per-crate-$name" | sort -rn
+done
+echo '```'
