@@ -7,6 +7,8 @@
 #   N=50 RUNS=1 bash benches/compile_time.sh
 #   BASE=/path/to/other/checkout bash benches/compile_time.sh
 #       # also a crate on that checkout's loglayer, measured in the same runs
+#   RAW=times.txt bash benches/compile_time.sh
+#       # also keep every measurement ("<kind> <crate> <wall> <cpu>" lines)
 #
 # Each generated crate is measured three ways, all `cargo build` (debug):
 #   - clean: from an empty target directory, dependencies included;
@@ -164,6 +166,8 @@ for run in $(seq 0 $((runs - 1))); do
     done
 done
 
+if [ -n "${RAW:-}" ]; then cp "$work/times" "$RAW"; fi
+
 # The median of kind $1 for crate $2: wall seconds, or processor seconds
 # with $3 = cpu.
 cell() {
@@ -251,11 +255,12 @@ per_crate() {
 }
 per_crate ct_loglayer
 per_crate ct_tracing
+if [ -n "$base" ]; then per_crate ct_base; fi
 echo
 echo "Processor seconds per crate, in one more clean build of each (every rustc timed):"
 echo
 echo '```'
-for name in ct_loglayer ct_tracing; do
+for name in ct_loglayer ct_tracing ${base:+ct_base}; do
     echo "$name:"
     # (cargo's own `rustc -vV` and target probes left out)
     awk -F '\t' '$1 != "rustc" && $1 != "___" { s[$1] += $2; t += $2 } END { for (k in s) printf "  %6.2f  %s\n", s[k], k; printf "  %6.2f  total\n", t }' \
