@@ -464,6 +464,17 @@ async fn displayable(n: impl Into<u64> + Send) -> impl fmt::Display {
     format!("{n}")
 }
 
+// `impl Trait` nested in the return type (a tuple, a generic argument, a
+// reference): the rewrite names the type with each one erased to `_`, so `?`
+// still converts into the declared `Result`.
+#[with_logger]
+async fn nested_impl_trait(
+    n: &String,
+) -> Result<(impl fmt::Display, Vec<impl fmt::Debug>, &impl AsRef<str>), std::num::ParseIntError> {
+    let parsed: u64 = n.parse()?;
+    Ok((parsed, vec![parsed; 2], n))
+}
+
 #[tokio::test]
 async fn generics_lifetimes_and_impl_trait() {
     let (capture, logger) = root();
@@ -475,6 +486,14 @@ async fn generics_lifetimes_and_impl_trait() {
         assert_eq!(out, ["x-1", "x-2"]);
         assert_eq!(displayable(0u8).await.to_string(), "zero");
         assert_eq!(displayable(12u32).await.to_string(), "12");
+        let seven = "7".to_string();
+        let (shown, listed, borrowed) = nested_impl_trait(&seven).await.unwrap();
+        assert_eq!(
+            (shown.to_string(), format!("{listed:?}")),
+            ("7".into(), "[7, 7]".into())
+        );
+        assert_eq!(borrowed.as_ref(), "7");
+        assert!(nested_impl_trait(&"x".to_string()).await.is_err());
     })
     .await;
     assert_eq!(entry_with_msg(&capture, "longest \"abc\"")["len"], 3);

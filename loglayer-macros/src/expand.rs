@@ -251,7 +251,7 @@ impl Scope<'_> {
     /// `FUTURE` for a body written as an `async fn`'s: the block in an
     /// `async move` whose return type is pinned to `ret`, with the report if
     /// `err` is set.
-    fn body_future(&self, ret: &FakeReturn, block: TokenStream) -> TokenStream {
+    fn body_future(&self, ret: &FakeReturn<'_>, block: TokenStream) -> TokenStream {
         let import = log_import();
         let fake_return = ret.tokens();
         self.with_report(quote! {
@@ -408,7 +408,7 @@ impl Scope<'_> {
                 };
                 let (ret, user_block) = local_body(local).expect("checked by `find`");
                 let logger = self.logger_now(SelfAs::of(sig));
-                let future = self.body_future(&FakeReturn::Type(Box::new(ret)), nested(user_block));
+                let future = self.body_future(&FakeReturn::Type(ret), nested(user_block));
                 let Local {
                     attrs: local_attrs,
                     let_token,

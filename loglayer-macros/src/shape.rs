@@ -6,10 +6,9 @@
 use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
-use syn::visit_mut::VisitMut;
 use syn::{
     Block, Expr, ExprAsync, ExprCall, ExprMethodCall, GenericArgument, Ident, ItemFn, Local, Pat,
-    PathArguments, ReturnType, Signature, Stmt, Type,
+    Path, PathArguments, ReturnType, Signature, Stmt, Type, TypeParamBound,
 };
 
 use crate::check::{argument_names, pattern_names};
@@ -39,30 +38,28 @@ impl<'a> Shape<'a> {
 }
 
 /// The type an unreachable `return` pins a new async block or closure to.
-pub(crate) enum FakeReturn {
-    Type(Box<Type>),
+pub(crate) enum FakeReturn<'a> {
+    Type(&'a Type),
     /// Unknown: no `return` is emitted.
     None,
     /// The function returns `()`.
     Unit(Span),
 }
 
-impl FakeReturn {
+impl<'a> FakeReturn<'a> {
     /// The declared return type.
-    pub(crate) fn of(sig: &Signature) -> Self {
+    pub(crate) fn of(sig: &'a Signature) -> Self {
         match &sig.output {
             ReturnType::Default => FakeReturn::Unit(sig.ident.span()),
-            ReturnType::Type(_, ty) => FakeReturn::Type(ty.clone()),
+            ReturnType::Type(_, ty) => FakeReturn::Type(ty),
         }
     }
 
     /// The output of the future the function returns, when the return type
     /// states it.
-    pub(crate) fn of_future(sig: &Signature) -> Self {
+    pub(crate) fn of_future(sig: &'a Signature) -> Self {
         match &sig.output {
-            ReturnType::Type(_, ty) => {
-                future_output(ty).map_or(FakeReturn::None, |ty| FakeReturn::Type(Box::new(ty)))
-            }
+            ReturnType::Type(_, ty) => future_output(ty).map_or(FakeReturn::None, FakeReturn::Type),
             ReturnType::Default => FakeReturn::None,
         }
     }
@@ -89,27 +86,91 @@ impl FakeReturn {
 
 /// The type with every `impl Trait` replaced by `_`, so it can be named in
 /// the body.
+///
+/// Written by hand rather than with syn's `visit-mut` and `clone-impls`
+/// features: those two modules are a sixth of syn's build, which every user
+/// of loglayer pays before anything else can compile (issue 15). The owned
+/// copy comes from re-parsing the type's own tokens, spans included.
 fn erase_impl_trait(ty: &Type) -> TokenStream {
-    struct Eraser;
-    impl VisitMut for Eraser {
-        fn visit_type_mut(&mut self, ty: &mut Type) {
-            if let Type::ImplTrait(impl_trait) = ty {
-                *ty = Type::Infer(syn::TypeInfer {
-                    underscore_token: syn::Token![_](impl_trait.span()),
-                });
-            } else {
-                syn::visit_mut::visit_type_mut(self, ty);
+    let tokens = ty.to_token_stream();
+    match syn::parse2::<Type>(tokens.clone()) {
+        Ok(mut ty) => {
+            erase_in_type(&mut ty);
+            ty.into_token_stream()
+        }
+        // Cannot happen (the tokens were printed from a `Type`); the type
+        // as written still pins everything but an `impl Trait`.
+        Err(_) => tokens,
+    }
+}
+
+/// Every place a type may hold an `impl Trait`: the type itself, and the
+/// types nested in it (elements, generic arguments, `Fn(..) -> ..` sugar).
+fn erase_in_type(ty: &mut Type) {
+    match ty {
+        Type::ImplTrait(impl_trait) => {
+            *ty = Type::Infer(syn::TypeInfer {
+                underscore_token: syn::Token![_](impl_trait.span()),
+            });
+        }
+        Type::Array(ty) => erase_in_type(&mut ty.elem),
+        Type::Group(ty) => erase_in_type(&mut ty.elem),
+        Type::Paren(ty) => erase_in_type(&mut ty.elem),
+        Type::Ptr(ty) => erase_in_type(&mut ty.elem),
+        Type::Reference(ty) => erase_in_type(&mut ty.elem),
+        Type::Slice(ty) => erase_in_type(&mut ty.elem),
+        Type::Tuple(ty) => ty.elems.iter_mut().for_each(erase_in_type),
+        Type::Path(ty) => {
+            if let Some(qself) = &mut ty.qself {
+                erase_in_type(&mut qself.ty);
+            }
+            erase_in_path(&mut ty.path);
+        }
+        Type::TraitObject(ty) => {
+            for bound in &mut ty.bounds {
+                if let TypeParamBound::Trait(bound) = bound {
+                    erase_in_path(&mut bound.path);
+                }
             }
         }
+        Type::BareFn(ty) => {
+            for input in &mut ty.inputs {
+                erase_in_type(&mut input.ty);
+            }
+            if let ReturnType::Type(_, ty) = &mut ty.output {
+                erase_in_type(ty);
+            }
+        }
+        _ => {}
     }
-    let mut ty = ty.clone();
-    Eraser.visit_type_mut(&mut ty);
-    ty.into_token_stream()
+}
+
+fn erase_in_path(path: &mut Path) {
+    for segment in &mut path.segments {
+        match &mut segment.arguments {
+            PathArguments::AngleBracketed(generics) => {
+                for arg in &mut generics.args {
+                    match arg {
+                        GenericArgument::Type(ty) => erase_in_type(ty),
+                        GenericArgument::AssocType(assoc) => erase_in_type(&mut assoc.ty),
+                        _ => {}
+                    }
+                }
+            }
+            PathArguments::Parenthesized(sugar) => {
+                sugar.inputs.iter_mut().for_each(erase_in_type);
+                if let ReturnType::Type(_, ty) = &mut sugar.output {
+                    erase_in_type(ty);
+                }
+            }
+            PathArguments::None => {}
+        }
+    }
 }
 
 /// `T` in `impl Future<Output = T>`, `Pin<Box<dyn Future<Output = T> + ..>>`,
 /// `BoxFuture<'a, T>` or `LocalBoxFuture<'a, T>`.
-fn future_output(ty: &Type) -> Option<Type> {
+fn future_output(ty: &Type) -> Option<&Type> {
     let bounds = match ty {
         Type::ImplTrait(ty) => &ty.bounds,
         Type::TraitObject(ty) => &ty.bounds,
@@ -125,7 +186,7 @@ fn future_output(ty: &Type) -> Option<Type> {
                 _ => None,
             });
             return if last.ident == "BoxFuture" || last.ident == "LocalBoxFuture" {
-                types.last().cloned()
+                types.last()
             } else {
                 // `Pin<Box<..>>`: look inside.
                 types.into_iter().find_map(future_output)
@@ -134,7 +195,7 @@ fn future_output(ty: &Type) -> Option<Type> {
         _ => return None,
     };
     bounds.iter().find_map(|bound| {
-        let syn::TypeParamBound::Trait(bound) = bound else {
+        let TypeParamBound::Trait(bound) = bound else {
             return None;
         };
         let last = bound.path.segments.last()?;
@@ -142,7 +203,7 @@ fn future_output(ty: &Type) -> Option<Type> {
             return None;
         };
         generics.args.iter().find_map(|arg| match arg {
-            GenericArgument::AssocType(assoc) if assoc.ident == "Output" => Some(assoc.ty.clone()),
+            GenericArgument::AssocType(assoc) if assoc.ident == "Output" => Some(&assoc.ty),
             _ => None,
         })
     })
@@ -233,7 +294,7 @@ impl<'a> AsyncTraitBody<'a> {
 
 /// `Ret` and `{ BODY }` of `let __ret: Ret = { BODY };` or
 /// `let _: () = { BODY };`.
-pub(crate) fn local_body(local: &Local) -> Option<(Type, &Block)> {
+pub(crate) fn local_body(local: &Local) -> Option<(&Type, &Block)> {
     let Pat::Type(typed) = &local.pat else {
         return None;
     };
@@ -244,7 +305,7 @@ pub(crate) fn local_body(local: &Local) -> Option<(Type, &Block)> {
         Expr::Block(block)
             if (named_ret || unit) && init.diverge.is_none() && block.label.is_none() =>
         {
-            Some(((*typed.ty).clone(), &block.block))
+            Some((&typed.ty, &block.block))
         }
         _ => None,
     }

@@ -22,7 +22,7 @@ use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 use std::sync::{Arc, OnceLock};
 
-use serde::Serialize;
+use serde_core::Serialize;
 use serde_json::{Map, Value};
 
 use crate::entry::is_fixed_key;

@@ -6,7 +6,7 @@ use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, OnceLock};
 
-use serde::{Serialize, Serializer};
+use serde_core::{Serialize, Serializer};
 use serde_json::Value;
 
 use crate::value::{encode, Fields};

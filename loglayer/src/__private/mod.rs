@@ -4,7 +4,7 @@
 use std::error::Error;
 use std::fmt;
 
-use serde::Serialize;
+use serde_core::Serialize;
 
 mod report;
 

@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use std::error::Error;
 use std::fmt;
 
-use serde::Serialize;
+use serde_core::Serialize;
 
 use super::LogLayer;
 use crate::context::merge;

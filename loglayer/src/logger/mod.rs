@@ -23,7 +23,7 @@ use std::error::Error;
 use std::fmt;
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde_core::Serialize;
 
 mod attached;
 mod buffer;

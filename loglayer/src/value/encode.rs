@@ -22,7 +22,7 @@
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use serde::ser::{self, Serialize};
+use serde_core::ser::{self, Serialize};
 
 use crate::json::{FMT_ERROR_PLACEHOLDER, MAX_DEPTH, PANIC_PLACEHOLDER, TOO_DEEP};
 

@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use serde::Serialize;
+use serde_core::Serialize;
 
 use super::{encode, Value};
 
@@ -367,8 +367,8 @@ impl PartialEq for Fields {
 
 /// Serializes as a map, in order.
 impl Serialize for Fields {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
+    fn serialize<S: serde_core::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde_core::ser::SerializeMap;
         let mut map = s.serialize_map(Some(self.len()))?;
         for (k, v) in self.iter() {
             map.serialize_entry(k, &v)?;

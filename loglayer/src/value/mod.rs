@@ -36,8 +36,8 @@ mod render;
 
 use std::fmt;
 
-use serde::ser::{SerializeMap, SerializeSeq};
-use serde::{Serialize, Serializer};
+use serde_core::ser::{SerializeMap, SerializeSeq};
+use serde_core::{Serialize, Serializer};
 
 pub use self::fields::Fields;
 pub(crate) use self::fields::{Fnv, SMALL};
