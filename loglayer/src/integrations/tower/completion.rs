@@ -9,7 +9,7 @@
 
 use std::time::Instant;
 
-use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_core::ser::{Serialize, SerializeMap, Serializer};
 
 use crate::{Level, LogLayer};
 
