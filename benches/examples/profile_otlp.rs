@@ -1,6 +1,6 @@
 //! A driver for profilers of the OTLP transport's cost on the caller's thread
 //! (issue 12): `json_event`'s entry through an `OtlpTransport` whose endpoint
-//! has nothing listening. Every `CHUNK` calls the queue is drained (flush),
+//! has nothing listening. Every chunk of calls the queue is drained (flush),
 //! so callers reuse the export thread's spare buffers as in steady state.
 //!
 //! ```text
@@ -12,6 +12,9 @@
 //!
 //! The argument is the number of chunks; prints the wall time per call (a
 //! sanity check only: use `cargo bench --bench otlp` for numbers).
+//! `CHUNK=n` sets the calls per chunk (default 1000); `BATCH=n` the
+//! transport's batch size (default 512): a batch larger than a chunk keeps
+//! the export thread idle while calls are timed.
 
 use std::hint::black_box;
 use std::net::TcpListener;
@@ -21,12 +24,10 @@ use loglayer::otlp::OtlpTransport;
 use loglayer::{Level, LogLayer};
 use loglayer_benches::{context_map, ATTEMPT, STATUS};
 
-const CHUNK: u32 = 1000;
-
-/// The timed (and collected) part: `CHUNK` log calls.
+/// The timed (and collected) part: `chunk` log calls.
 #[inline(never)]
-fn calls() {
-    for _ in 0..CHUNK {
+fn calls(chunk: u32) {
+    for _ in 0..chunk {
         loglayer::info!(
             attempt = black_box(ATTEMPT),
             status = black_box(STATUS),
@@ -45,7 +46,14 @@ fn main() {
         let addr = l.local_addr().expect("its address");
         format!("http://{addr}")
     };
-    let transport = OtlpTransport::builder()
+    let env = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u32>().ok());
+    let chunk = env("CHUNK").unwrap_or(1000).max(1);
+    let mut builder = OtlpTransport::builder();
+    if let Some(n) = env("BATCH") {
+        let n = n.max(1) as usize;
+        builder = builder.batch_size(n).queue_size(n.max(2048));
+    }
+    let transport = builder
         .endpoint(dead)
         .export_timeout(Duration::from_millis(100))
         .build()
@@ -59,11 +67,12 @@ fn main() {
     loglayer::sync_scope(log.clone(), || {
         for _ in 0..chunks {
             let start = Instant::now();
-            calls();
+            calls(chunk);
             timed += start.elapsed();
             log.flush();
         }
     });
-    let per = timed.as_nanos() as f64 / f64::from(chunks * CHUNK);
-    println!("otlp_event: {} calls, {per:.1} ns each", chunks * CHUNK);
+    let calls = u64::from(chunks) * u64::from(chunk);
+    let per = timed.as_nanos() as f64 / calls as f64;
+    println!("otlp_event: {calls} calls, {per:.1} ns each");
 }
