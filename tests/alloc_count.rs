@@ -15,99 +15,15 @@
 //! LOGLAYER_ALLOC_TRACE=1 cargo test --test alloc_count with_logger -- --nocapture
 //! ```
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::future::Future;
-use std::io::{self, Write};
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
+use std::io;
 
 use loglayer::transport::JsonTransport;
 use loglayer::{with_logger, Level, LogLayer};
-
-// ---------------------------------------------------------------------------
-// The counting allocator.
-
-struct Counting;
+use loglayer_suite::alloc::{block_on, count, Counting, Discard};
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
-
-thread_local! {
-    static ACTIVE: Cell<bool> = const { Cell::new(false) };
-    static COUNT: Cell<u64> = const { Cell::new(0) };
-    static TRACE: Cell<bool> = const { Cell::new(false) };
-}
-
-fn note(layout: Layout) {
-    let active = ACTIVE.try_with(Cell::get).unwrap_or(false);
-    if !active {
-        return;
-    }
-    let _ = COUNT.try_with(|c| c.set(c.get() + 1));
-    if TRACE.try_with(Cell::get).unwrap_or(false) {
-        // Not counted: the backtrace and the printing allocate themselves.
-        let _ = ACTIVE.try_with(|a| a.set(false));
-        let bt = std::backtrace::Backtrace::force_capture().to_string();
-        let frames: Vec<&str> = bt
-            .lines()
-            .filter(|l| l.contains("loglayer") && !l.contains("alloc_count::"))
-            .collect();
-        eprintln!(
-            "--- allocation of {} bytes:\n{}",
-            layout.size(),
-            frames.join("\n")
-        );
-        let _ = ACTIVE.try_with(|a| a.set(true));
-    }
-}
-
-// SAFETY: every call is forwarded unchanged to the system allocator; the
-// bookkeeping only touches const-initialised thread-locals without
-// destructors, which never allocate.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note(layout);
-        System.alloc(layout)
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        note(layout);
-        System.alloc_zeroed(layout)
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note(layout);
-        System.realloc(ptr, layout, new_size)
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        System.dealloc(ptr, layout)
-    }
-}
-
-/// Allocations made by `f` on this thread.
-fn count(f: impl FnOnce()) -> u64 {
-    let trace = std::env::var_os("LOGLAYER_ALLOC_TRACE").is_some_and(|v| v != "0");
-    TRACE.with(|t| t.set(trace));
-    COUNT.with(|c| c.set(0));
-    ACTIVE.with(|a| a.set(true));
-    f();
-    ACTIVE.with(|a| a.set(false));
-    COUNT.with(Cell::get)
-}
-
-// ---------------------------------------------------------------------------
-// Helpers.
-
-/// Discards the bytes (a `Vec` writer would allocate as it grows).
-struct Discard;
-
-impl Write for Discard {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        Ok(std::hint::black_box(buf.len()))
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
 
 /// JSON lines into a discarding writer, level info, the 3-key context of the
 /// `json_event` benchmark.
@@ -122,17 +38,6 @@ fn logger() -> LogLayer {
         "route": "/api/v1/orders/{id}/ship",
     }));
     log
-}
-
-/// Polls `fut` to completion with a no-op waker.
-fn block_on<F: Future>(fut: F) -> F::Output {
-    let mut fut = pin!(fut);
-    let mut cx = Context::from_waker(Waker::noop());
-    loop {
-        if let Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
-            return out;
-        }
-    }
 }
 
 const WARM_UP: u64 = 100;

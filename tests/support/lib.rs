@@ -145,3 +145,117 @@ pub fn run_alone_in_fresh_process(name: &str, env: &[(&str, &str)]) -> String {
     );
     stdout
 }
+
+/// Counting heap allocations, for the allocation tests (`alloc_count.rs`,
+/// `middleware_allocs.rs`). A test binary installs the allocator with
+///
+/// ```ignore
+/// #[global_allocator]
+/// static ALLOCATOR: loglayer_suite::alloc::Counting = loglayer_suite::alloc::Counting;
+/// ```
+///
+/// and counts with [`alloc::count`]. Only allocations made **on the calling
+/// thread, inside `count`** are counted (a thread-local flag), so tests
+/// running in parallel do not disturb each other; `alloc`, `alloc_zeroed`
+/// and `realloc` count one each. `LOGLAYER_ALLOC_TRACE=1` prints the
+/// loglayer (and `http`) frames of every counted allocation.
+pub mod alloc {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::cell::Cell;
+    use std::future::Future;
+    use std::io::{self, Write};
+    use std::pin::pin;
+    use std::task::{Context, Poll, Waker};
+
+    /// The counting global allocator: the system's, plus a count.
+    pub struct Counting;
+
+    thread_local! {
+        static ACTIVE: Cell<bool> = const { Cell::new(false) };
+        static COUNT: Cell<u64> = const { Cell::new(0) };
+        static TRACE: Cell<bool> = const { Cell::new(false) };
+    }
+
+    fn note(layout: Layout) {
+        if !ACTIVE.try_with(Cell::get).unwrap_or(false) {
+            return;
+        }
+        let _ = COUNT.try_with(|c| c.set(c.get() + 1));
+        if TRACE.try_with(Cell::get).unwrap_or(false) {
+            // Not counted: the backtrace and the printing allocate themselves.
+            let _ = ACTIVE.try_with(|a| a.set(false));
+            let bt = std::backtrace::Backtrace::force_capture().to_string();
+            let frames: Vec<&str> = bt
+                .lines()
+                .filter(|l| {
+                    (l.contains("loglayer") || l.contains("http::"))
+                        && !l.contains("loglayer_suite::alloc")
+                })
+                .take(12)
+                .collect();
+            eprintln!(
+                "--- allocation of {} bytes:\n{}",
+                layout.size(),
+                frames.join("\n")
+            );
+            let _ = ACTIVE.try_with(|a| a.set(true));
+        }
+    }
+
+    // SAFETY: every call is forwarded unchanged to the system allocator; the
+    // bookkeeping only touches const-initialised thread-locals without
+    // destructors, which never allocate.
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            note(layout);
+            unsafe { System.alloc(layout) }
+        }
+        unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+            note(layout);
+            unsafe { System.alloc_zeroed(layout) }
+        }
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            note(layout);
+            unsafe { System.realloc(ptr, layout, new_size) }
+        }
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            unsafe { System.dealloc(ptr, layout) }
+        }
+    }
+
+    /// Allocations made by `f` on this thread (0 unless the test binary
+    /// installed [`Counting`] as its global allocator).
+    pub fn count(f: impl FnOnce()) -> u64 {
+        let trace = std::env::var_os("LOGLAYER_ALLOC_TRACE").is_some_and(|v| v != "0");
+        TRACE.with(|t| t.set(trace));
+        COUNT.with(|c| c.set(0));
+        ACTIVE.with(|a| a.set(true));
+        f();
+        ACTIVE.with(|a| a.set(false));
+        COUNT.with(Cell::get)
+    }
+
+    /// Discards the bytes (a `Vec` writer would allocate as it grows).
+    pub struct Discard;
+
+    impl Write for Discard {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            Ok(std::hint::black_box(buf.len()))
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// Polls `fut` to completion with a no-op waker (no runtime, which would
+    /// allocate).
+    pub fn block_on<F: Future>(fut: F) -> F::Output {
+        let mut fut = pin!(fut);
+        let mut cx = Context::from_waker(Waker::noop());
+        loop {
+            if let Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
+                return out;
+            }
+        }
+    }
+}
