@@ -3,15 +3,15 @@
 
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::OnceLock;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use bytes::{Bytes, BytesMut};
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 
-use super::random::Hex;
+use super::random::{next_unique, Hex};
 
 /// The default header for the request id.
 pub(super) const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -54,7 +54,10 @@ pub(super) fn generate_request_id() -> HeaderValue {
         );
         (state.hash_one((0u8, salt)), state.hash_one((1u8, salt)))
     });
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    thread_local! {
+        static BLOCK: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+    }
+    let n = next_unique(&COUNTER, &BLOCK);
     let id = Hex::<32>::new(&[splitmix64(k0 ^ n), splitmix64(k1 ^ n)]);
     shared_value(&id.into_bytes())
 }
