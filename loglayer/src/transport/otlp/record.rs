@@ -51,12 +51,14 @@ impl Buffers {
 }
 
 /// One entry, copied off the caller's borrowed [`Entry`]: the message and
-/// fields copied into spare buffers, the logger's own context shared.
+/// fields copied into spare buffers; the logger's own context shared when
+/// it is large.
 pub(crate) struct Queued {
     level: Level,
     time: SystemTime,
-    /// The logger's context, when the entry's is that one (the common case):
-    /// shared, not copied. Otherwise the copy is in `buffers.context`.
+    /// The logger's context, when the entry's is that one and larger than
+    /// `SHARE_ABOVE`: shared, not copied. Otherwise the copy is in
+    /// `buffers.context`.
     shared_context: Option<Arc<Context>>,
     buffers: Box<Buffers>,
     error: Option<ErrorInfo>,
@@ -68,8 +70,8 @@ const SHARE_ABOVE: usize = 512;
 
 impl Queued {
     /// Copies `entry` into `spare` (reusing its buffers: no allocation when
-    /// they have room), sharing the logger's context; plus the error's
-    /// allocations when there is one.
+    /// they have room), sharing the logger's context if it is large; plus
+    /// the error's allocations when there is one.
     pub(crate) fn new(entry: &Entry<'_>, spare: Option<Box<Buffers>>) -> Self {
         let mut buffers = spare.unwrap_or_default();
         let b = &mut *buffers;
