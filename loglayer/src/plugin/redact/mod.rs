@@ -16,6 +16,9 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
+mod path;
+
+use self::path::{Key, Paths, St};
 use super::{LogData, Plugin};
 use crate::value::{Fields, Value as Typed};
 use crate::{Entry, Level};
@@ -30,27 +33,6 @@ const DEFAULT_CENSOR: &str = "[REDACTED]";
 
 /// The default [`Redact::max_depth`].
 const DEFAULT_MAX_DEPTH: usize = 64;
-
-/// One segment of a path.
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Seg {
-    /// A key (or an array index written in decimal).
-    Lit(String),
-    /// `*`: exactly one segment.
-    One,
-    /// `**`: zero or more segments.
-    Many,
-}
-
-/// A position in a path: (path index, segment index).
-type St = (usize, usize);
-
-/// A key of an object or an index of an array, while walking.
-#[derive(Clone, Copy)]
-enum Key<'a> {
-    Name(&'a str),
-    Index(usize),
-}
 
 /// The value was nested deeper than `max_depth`.
 struct TooDeep;
@@ -166,7 +148,7 @@ enum Change {
 pub struct Redact {
     id: String,
     keys: Vec<String>,
-    paths: Vec<Vec<Seg>>,
+    paths: Paths,
     values: Vec<String>,
     censor: String,
     remove: bool,
@@ -215,7 +197,7 @@ impl Redact {
         Redact {
             id: "redact".to_owned(),
             keys: Vec::new(),
-            paths: Vec::new(),
+            paths: Paths::default(),
             values: Vec::new(),
             censor: DEFAULT_CENSOR.to_owned(),
             remove: false,
@@ -308,8 +290,7 @@ impl Redact {
         I: IntoIterator,
         I::Item: AsRef<str>,
     {
-        self.paths
-            .extend(paths.into_iter().map(|p| parse_path(p.as_ref())));
+        self.paths.extend(paths);
         self
     }
 
@@ -431,7 +412,7 @@ impl Redact {
     /// list with nothing to hide is left as it is: the logger's context is
     /// then not copied, and keeps its rendered JSON.
     fn redact_data(&self, data: &mut LogData<'_>) -> Result<(), TooDeep> {
-        let roots: Vec<St> = self.closed((0..self.paths.len()).map(|p| (p, 0)).collect());
+        let roots = self.paths.roots();
         if let Some(new) = self.redacted(data.context(), &roots)? {
             *data.context_mut() = new;
         }
@@ -636,6 +617,11 @@ impl Redact {
         found
     }
 
+    /// The path states after `key` (see [`Paths::step`]).
+    fn step(&self, states: &[St], key: Key<'_>) -> (Vec<St>, bool) {
+        self.paths.step(states, key, |a, b| self.name_eq(a, b))
+    }
+
     fn name_eq(&self, a: &str, b: &str) -> bool {
         if self.case_sensitive {
             a == b
@@ -693,80 +679,6 @@ impl Redact {
                 })
         })
     }
-
-    /// Adds the states reachable by letting `**` match nothing.
-    fn closed(&self, mut states: Vec<St>) -> Vec<St> {
-        let mut i = 0;
-        while i < states.len() {
-            let (p, s) = states[i];
-            if self.paths[p].get(s) == Some(&Seg::Many) && !states.contains(&(p, s + 1)) {
-                states.push((p, s + 1));
-            }
-            i += 1;
-        }
-        states
-    }
-
-    /// The path states after consuming `key`, and whether a path ends there.
-    fn step(&self, states: &[St], key: Key<'_>) -> (Vec<St>, bool) {
-        let mut next = Vec::new();
-        let mut push = |st: St| {
-            if !next.contains(&st) {
-                next.push(st);
-            }
-        };
-        for &(p, s) in states {
-            match self.paths[p].get(s) {
-                None => {}
-                Some(Seg::Many) => push((p, s)),
-                Some(Seg::One) => push((p, s + 1)),
-                Some(Seg::Lit(lit)) => {
-                    let hit = match key {
-                        Key::Name(name) => self.name_eq(lit, name),
-                        Key::Index(i) => lit.parse::<usize>().ok() == Some(i),
-                    };
-                    if hit {
-                        push((p, s + 1));
-                    }
-                }
-            }
-        }
-        let next = self.closed(next);
-        let matched = next.iter().any(|&(p, s)| s == self.paths[p].len());
-        (next, matched)
-    }
-}
-
-/// Splits a dotted path into segments (`\` escapes the next character).
-fn parse_path(path: &str) -> Vec<Seg> {
-    let mut segs = Vec::new();
-    let mut cur = String::new();
-    let mut escaped_any = false;
-    let mut chars = path.chars();
-    let finish = |cur: &mut String, escaped: &mut bool, segs: &mut Vec<Seg>| {
-        let seg = match (cur.as_str(), *escaped) {
-            ("*", false) => Seg::One,
-            ("**", false) => Seg::Many,
-            _ => Seg::Lit(std::mem::take(cur)),
-        };
-        cur.clear();
-        *escaped = false;
-        segs.push(seg);
-    };
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => {
-                if let Some(n) = chars.next() {
-                    cur.push(n);
-                    escaped_any = true;
-                }
-            }
-            '.' => finish(&mut cur, &mut escaped_any, &mut segs),
-            _ => cur.push(c),
-        }
-    }
-    finish(&mut cur, &mut escaped_any, &mut segs);
-    segs
 }
 
 impl Plugin for Redact {
@@ -814,20 +726,6 @@ mod tests {
         let mut data = LogData::new(Fields::new(), Fields::from_serialize(&v), None);
         r.on_before_data_out(Level::Info, &mut data);
         Value::Object(data.metadata().to_json_map())
-    }
-
-    #[test]
-    fn path_parsing() {
-        assert_eq!(
-            parse_path(r"a.*.**.b\.c.\*"),
-            vec![
-                Seg::Lit("a".into()),
-                Seg::One,
-                Seg::Many,
-                Seg::Lit("b.c".into()),
-                Seg::Lit("*".into())
-            ]
-        );
     }
 
     #[test]
