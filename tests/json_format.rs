@@ -4,15 +4,13 @@
 //! checked against the names that backend documents. Lines are read back as
 //! bytes from `JsonTransport`, not through `CaptureTransport`.
 
-use std::error::Error;
-use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use loglayer::transport::{
     ErrorFormat, JsonFormat, JsonTransport, LevelFormat, TimeFormat, Transport,
 };
 use loglayer::{Entry, Level, LogLayer, LogLayerBuilder};
-use loglayer_suite::{OrderedKeys, WriteCalls};
+use loglayer_suite::{Chained, OrderedKeys, WriteCalls};
 use serde_json::{json, Value};
 
 /// A logger at `trace` writing `format`'s lines to the returned writer.
@@ -65,26 +63,10 @@ const LEVELS: [Level; 6] = [
     Level::Fatal,
 ];
 
-#[derive(Debug)]
-struct Outer(Inner);
-#[derive(Debug)]
-struct Inner;
-impl fmt::Display for Outer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("save failed")
-    }
+/// An error with a source.
+fn failure() -> Chained {
+    Chained::new("save failed", "disk full")
 }
-impl fmt::Display for Inner {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("disk full")
-    }
-}
-impl Error for Outer {
-    fn source(&self) -> Option<&(dyn Error + 'static)> {
-        Some(&self.0)
-    }
-}
-impl Error for Inner {}
 
 /// Whether `s` is RFC 3339 UTC with milliseconds, `YYYY-MM-DDTHH:MM:SS.mmmZ`.
 fn is_rfc3339_millis(s: &str) -> bool {
@@ -126,7 +108,7 @@ fn the_default_format_writes_the_same_bytes_as_write_json() {
     flat.with_context(json!({"request_id": "7f3a", "level": "ctx"}));
     flat.info("plain");
     flat.with_metadata(json!({"msg": "user", "_msg": 1, "err": 2}))
-        .with_error(&Outer(Inner))
+        .with_error(&failure())
         .error("collides");
     flat.clear_context();
     flat.with_metadata(json!({"n": 1})).info("fast");
@@ -140,7 +122,7 @@ fn the_default_format_writes_the_same_bytes_as_write_json() {
     nested.with_context(json!({"a": 1}));
     nested
         .with_metadata(json!({"context": 2, "time": 3}))
-        .with_error(&Outer(Inner))
+        .with_error(&failure())
         .warn("nested");
 }
 
@@ -371,7 +353,7 @@ fn google_cloud_writes_severity_message_and_time() {
 #[test]
 fn google_cloud_keeps_the_error_under_the_error_field() {
     let (calls, log) = logger(JsonFormat::google_cloud(), |b| b);
-    log.with_error(&Outer(Inner)).error("failed");
+    log.with_error(&failure()).error("failed");
     let (_, line) = only_line(&calls);
     assert_eq!(
         line["err"],
@@ -405,8 +387,9 @@ fn elastic_writes_timestamp_log_level_and_message_as_dotted_keys() {
 #[test]
 fn elastic_writes_the_error_as_error_type_message_and_stack_trace() {
     let (calls, log) = logger(JsonFormat::elastic(), |b| b);
-    log.with_error(&Outer(Inner)).error("request failed");
-    log.with_error(&Inner).error("no sources");
+    log.with_error(&failure()).error("request failed");
+    log.with_error(&Chained::single("disk full"))
+        .error("no sources");
     let all = lines(&calls);
     let (keys, line) = &all[0];
     assert_eq!(
@@ -443,7 +426,7 @@ fn elastic_error_type_comes_from_the_error_serializer() {
     let (calls, log) = logger(JsonFormat::elastic(), |b| {
         b.error_serializer(|e| json!({"type": "StorageError", "detail": e.to_string()}))
     });
-    log.with_error(&Outer(Inner)).error("failed");
+    log.with_error(&failure()).error("failed");
     let (_, line) = only_line(&calls);
     assert_eq!(line["error.type"], "StorageError");
     assert_eq!(line["error.message"], "save failed");
@@ -453,7 +436,7 @@ fn elastic_error_type_comes_from_the_error_serializer() {
 fn elastic_renames_user_keys_equal_to_its_error_keys_and_frees_err() {
     let (calls, log) = logger(JsonFormat::elastic(), |b| b);
     log.with_metadata(json!({"error.message": "mine", "err": "free"}))
-        .with_error(&Inner)
+        .with_error(&Chained::single("disk full"))
         .error("failed");
     let (_, line) = only_line(&calls);
     assert_eq!(line["error.message"], "disk full");
@@ -465,7 +448,8 @@ fn elastic_renames_user_keys_equal_to_its_error_keys_and_frees_err() {
 fn error_format_ecs_can_be_used_on_its_own() {
     let format = JsonFormat::new().error_format(ErrorFormat::Ecs);
     let (calls, log) = logger(format, |b| b);
-    log.with_error(&Inner).error("failed");
+    log.with_error(&Chained::single("disk full"))
+        .error("failed");
     let (keys, _) = only_line(&calls);
     assert_eq!(
         keys,

@@ -1,13 +1,13 @@
 //! Every row of SPEC's Logger table, through the public API.
 
 use std::error::Error;
-use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use loglayer::plugin::{LogData, Plugin};
 use loglayer::transport::{CaptureTransport, Transport};
 use loglayer::{Entry, Level, LogLayer, OnlyOptions, RawEntry};
+use loglayer_suite::Chained;
 use serde_json::{json, Value};
 
 fn setup() -> (CaptureTransport, LogLayer) {
@@ -16,26 +16,10 @@ fn setup() -> (CaptureTransport, LogLayer) {
     (capture, log)
 }
 
-#[derive(Debug)]
-struct Outer(Inner);
-#[derive(Debug)]
-struct Inner;
-impl fmt::Display for Outer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("request failed")
-    }
+/// An error with a source.
+fn failure() -> Chained {
+    Chained::new("request failed", "connection reset")
 }
-impl fmt::Display for Inner {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("connection reset")
-    }
-}
-impl Error for Outer {
-    fn source(&self) -> Option<&(dyn Error + 'static)> {
-        Some(&self.0)
-    }
-}
-impl Error for Inner {}
 
 #[test]
 fn handle_is_send_sync_static_and_clones_are_the_same_logger() {
@@ -144,7 +128,7 @@ fn with_metadata_accepts_serialize_structs_and_non_objects() {
 #[test]
 fn with_error_keeps_message_and_source_chain() {
     let (capture, log) = setup();
-    log.with_error(&Outer(Inner)).error("call failed");
+    log.with_error(&failure()).error("call failed");
     let e = &capture.entries()[0];
     assert_eq!(e["err"]["message"], "request failed");
     assert_eq!(e["err"]["sources"], json!(["connection reset"]));
@@ -154,9 +138,9 @@ fn with_error_keeps_message_and_source_chain() {
 #[test]
 fn with_error_accepts_dyn_error_and_boxed_errors() {
     let (capture, log) = setup();
-    let boxed: Box<dyn Error + Send + Sync> = Box::new(Outer(Inner));
+    let boxed: Box<dyn Error + Send + Sync> = Box::new(failure());
     log.with_error(&*boxed).error("boxed");
-    let dyn_ref: &dyn Error = &Inner;
+    let dyn_ref: &dyn Error = &Chained::single("connection reset");
     log.with_error(dyn_ref).warn("dyn");
     let e = capture.entries();
     assert_eq!(e[0]["err"]["sources"][0], "connection reset");
@@ -166,7 +150,7 @@ fn with_error_accepts_dyn_error_and_boxed_errors() {
 #[test]
 fn builder_chains_metadata_and_error_in_any_order() {
     let (capture, log) = setup();
-    log.with_error(&Inner)
+    log.with_error(&Chained::single("connection reset"))
         .with_metadata(json!({"retry": 3}))
         .fatal("x");
     let e = &capture.entries()[0];
@@ -178,7 +162,7 @@ fn builder_chains_metadata_and_error_in_any_order() {
 #[test]
 fn error_only_logs_the_error_at_error_level_with_empty_message() {
     let (capture, log) = setup();
-    log.error_only(&Outer(Inner));
+    log.error_only(&failure());
     let e = &capture.entries()[0];
     assert_eq!(e["level"], "error");
     assert_eq!(e["msg"], "");
@@ -192,9 +176,9 @@ fn error_only_options_and_copy_msg_setting() {
         .transport(capture.clone())
         .copy_msg_on_only_error(true)
         .build();
-    log.error_only(&Inner);
+    log.error_only(&Chained::single("connection reset"));
     log.error_only_with(
-        &Inner,
+        &Chained::single("connection reset"),
         OnlyOptions::new().level(Level::Warn).copy_msg(false),
     );
     let e = capture.entries();
@@ -458,7 +442,7 @@ fn raw_sends_a_fully_specified_entry_through_plugins() {
     log.raw(
         RawEntry::new(Level::Warn, "raw one")
             .metadata(json!({"m": 2}))
-            .error(&Inner),
+            .error(&Chained::single("connection reset")),
     );
     log.raw(RawEntry::new(Level::Info, "raw two").context(json!({"other": true})));
     let e = capture.entries();

@@ -15,6 +15,7 @@ use std::time::Duration;
 use loglayer::bridge::{TracingLayer, TracingTransport};
 use loglayer::transport::{CaptureTransport, Transport};
 use loglayer::{Directives, Level, LogLayer};
+use loglayer_suite::Chained;
 use serde_json::{json, Value};
 use tracing::Instrument;
 use tracing_subscriber::fmt::MakeWriter;
@@ -117,27 +118,10 @@ impl fmt::Display for Counted<'_> {
     }
 }
 
-#[derive(Debug)]
-struct Outer(Inner);
-#[derive(Debug)]
-struct Inner;
-
-impl fmt::Display for Outer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("payment failed")
-    }
+/// An error with a source.
+fn failure() -> Chained {
+    Chained::new("payment failed", "card declined")
 }
-impl Error for Outer {
-    fn source(&self) -> Option<&(dyn Error + 'static)> {
-        Some(&self.0)
-    }
-}
-impl fmt::Display for Inner {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("card declined")
-    }
-}
-impl Error for Inner {}
 
 // ---------------------------------------------------------------------------
 // TracingLayer: tracing → loglayer
@@ -246,7 +230,7 @@ fn the_loglayer_scope_context_is_there_too_and_span_fields_win_over_it() {
 #[test]
 fn value_types_and_errors() {
     let (logger, capture) = capture_logger();
-    let err = Outer(Inner);
+    let err = failure();
     with_layer(|| {
         loglayer::sync_scope(logger, || {
             tracing::error!(
@@ -438,7 +422,7 @@ fn the_transport_forwards_entries_to_the_tracing_subscriber() {
             .build();
         log.with_context(json!({"request_id": "r-1"}));
         log.with_metadata(json!({"user": 7})).warn("disk at 90%");
-        log.with_error(&Outer(Inner)).fatal("gave up");
+        log.with_error(&failure()).fatal("gave up");
         log.child().clear_context().trace("bare");
         loglayer::sync_scope(log.clone(), || loglayer::debug!(n = 1, "via macro"));
     });

@@ -259,3 +259,47 @@ pub mod alloc {
         }
     }
 }
+
+/// An error with one source, for tests of error chains: it displays
+/// `message`, and its `source()` displays `cause`.
+///
+/// ```ignore
+/// let err = loglayer_suite::Chained::new("save failed", "disk full");
+/// ```
+#[derive(Debug)]
+pub struct Chained {
+    message: &'static str,
+    source: Option<Box<Chained>>,
+}
+
+impl Chained {
+    /// `message`, with no source.
+    pub fn single(message: &'static str) -> Self {
+        Chained {
+            message,
+            source: None,
+        }
+    }
+
+    /// `message`, caused by `cause` (which has no source of its own).
+    pub fn new(message: &'static str, cause: &'static str) -> Self {
+        Chained {
+            message,
+            source: Some(Box::new(Chained::single(cause))),
+        }
+    }
+}
+
+impl fmt::Display for Chained {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message)
+    }
+}
+
+impl std::error::Error for Chained {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|s| s as &(dyn std::error::Error + 'static))
+    }
+}
