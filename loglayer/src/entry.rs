@@ -123,11 +123,11 @@ pub struct Entry<'a> {
     pub(crate) message: &'a str,
     pub(crate) target: Option<&'a str>,
     pub(crate) context: &'a Context,
-    /// `context`'s `Arc` when it is the logger's own (not computed for this
-    /// entry), for a transport that keeps the entry (OTLP) to share it
-    /// instead of copying it.
+    /// The logger's own context: `context` is this one unless the entry's
+    /// was computed for it (lazy values, `raw`'s, plugins', muted); see
+    /// [`Entry::shared_context`].
     #[cfg_attr(not(feature = "otlp"), allow(dead_code))]
-    pub(crate) shared_context: Option<&'a Arc<Context>>,
+    pub(crate) logger_context: &'a Arc<Context>,
     pub(crate) metadata: &'a Fields,
     /// Fields for the root of the line, whatever the shape
     /// ([`RawEntry::root`](crate::RawEntry::root)).
@@ -191,6 +191,14 @@ impl<'a> Entry<'a> {
     /// is muted).
     pub fn metadata(&self) -> impl Iterator<Item = (&'a str, Value<'a>)> + 'a {
         self.metadata.iter()
+    }
+
+    /// `context`'s `Arc` when it is the logger's own, for a transport that
+    /// keeps the entry (OTLP) to share it instead of copying it. Asked only
+    /// by such a transport, so other entries pay nothing for it.
+    #[cfg(feature = "otlp")]
+    pub(crate) fn shared_context(&self) -> Option<&'a Arc<Context>> {
+        std::ptr::eq(self.context, &**self.logger_context).then_some(self.logger_context)
     }
 
     /// The logger's context as [`Fields`].

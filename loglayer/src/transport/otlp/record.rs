@@ -81,7 +81,7 @@ impl Queued {
         // thread and the export thread write its reference count, one cache
         // line bouncing between cores on every entry of a logger used by
         // several threads. A large one is shared: copying it costs more.
-        let shared_context = match entry.shared_context {
+        let shared_context = match entry.shared_context() {
             Some(own) if own.fields.byte_len() > SHARE_ABOVE => {
                 b.context.clear();
                 Some(Arc::clone(own))
